@@ -1,0 +1,747 @@
+// CXapian — the C shim over Xapian 1.4 declared in include/CXapian.h.
+
+#include "CXapian.h"
+
+#include <xapian.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <iterator>
+#include <limits>
+#include <memory>
+#include <new>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+struct cx_error { std::string cls, msg; };
+struct cx_termlist { std::vector<std::pair<std::string, uint64_t>> items; };
+// Holds a Xapian::WritableDatabase when opened for writing; see writer().
+struct cx_db { std::unique_ptr<Xapian::Database> db; };
+struct cx_doc { Xapian::Document doc; };
+struct cx_termgen { Xapian::TermGenerator tg; };
+struct cx_query { Xapian::Query q; };
+struct cx_qp { Xapian::QueryParser qp; };
+struct cx_enquire {
+    Xapian::Enquire enquire;
+    // Owned by `enquire` (handed over with release()); valid while it lives.
+    std::vector<Xapian::ValueCountMatchSpy *> spies;
+};
+struct cx_mset { Xapian::MSet mset; };
+
+namespace {
+
+// Reported when even allocating the error fails; never deleted.
+cx_error out_of_memory{"MemoryError", "out of memory"};
+
+template <class Make> void report(cx_error **err, Make make) noexcept {
+    if (!err) return;
+    try {
+        *err = new cx_error(make());
+    } catch (...) {
+        *err = &out_of_memory;
+    }
+}
+
+// Runs `body`, turning any exception into *err and a zero result (false/NULL).
+template <class F> auto guard(cx_error **err, F &&body) noexcept -> decltype(body()) {
+    try {
+        return body();
+    } catch (const Xapian::Error &e) {
+        report(err, [&] {
+            std::string msg = e.get_msg();
+            const char *sys = e.get_error_string();
+            if (sys && *sys) msg.append(": ").append(sys);
+            return cx_error{e.get_type(), msg};
+        });
+    } catch (const std::bad_alloc &) {
+        report(err, [] { return cx_error{"MemoryError", "out of memory"}; });
+    } catch (const std::exception &e) {
+        report(err, [&] { return cx_error{"UnknownError", e.what()}; });
+    } catch (...) {
+        report(err, [] { return cx_error{"UnknownError", "unknown C++ exception"}; });
+    }
+    return decltype(body()){};
+}
+
+// A caller-owned (cx_free), NUL-terminated copy of `s`.
+char *buffer(const std::string &s, size_t *len) {
+    auto *out = static_cast<char *>(std::malloc(s.size() + 1));
+    if (!out) throw std::bad_alloc();
+    std::memcpy(out, s.data(), s.size());
+    out[s.size()] = '\0';
+    *len = s.size();
+    return out;
+}
+
+// Empty buffers may arrive as NULL from Swift.
+std::string bytes(const char *data, size_t len) { return len ? std::string(data, len) : std::string(); }
+
+template <class Count>
+cx_termlist *collect(Xapian::TermIterator it, const Xapian::TermIterator &end, Count count) {
+    auto list = std::make_unique<cx_termlist>();
+    for (; it != end; ++it) list->items.emplace_back(*it, count(it));
+    return list.release();
+}
+
+Xapian::WritableDatabase &writer(cx_db *db) {
+    auto *w = dynamic_cast<Xapian::WritableDatabase *>(db->db.get());
+    if (!w) throw Xapian::InvalidOperationError("database is open read-only");
+    return *w;
+}
+
+Xapian::Stem make_stem(const char *language) {
+    const std::string name = language;
+    if (name.empty() || name == "none") return Xapian::Stem();
+    try {
+        return Xapian::Stem(name);
+    } catch (const Xapian::InvalidArgumentError &) {
+        throw Xapian::InvalidArgumentError("unknown stemming language '" + name +
+                                           "'; known: " + Xapian::Stem::get_available_languages());
+    }
+}
+
+Xapian::Query::op query_op(int op) {
+    switch (op) {
+    case CX_OP_AND: return Xapian::Query::OP_AND;
+    case CX_OP_OR: return Xapian::Query::OP_OR;
+    case CX_OP_AND_NOT: return Xapian::Query::OP_AND_NOT;
+    case CX_OP_FILTER: return Xapian::Query::OP_FILTER;
+    case CX_OP_AND_MAYBE: return Xapian::Query::OP_AND_MAYBE;
+    case CX_OP_SYNONYM: return Xapian::Query::OP_SYNONYM;
+    }
+    throw Xapian::InvalidArgumentError("unknown query operator " + std::to_string(op));
+}
+
+// `field:` as the range's prefix; an empty field takes bare ranges.
+std::string range_prefix(const char *field) { return *field ? std::string(field) + ":" : std::string(); }
+
+Xapian::ValueCountMatchSpy &facet(cx_enquire *enquire, size_t index) {
+    if (index >= enquire->spies.size()) throw Xapian::InvalidArgumentError("no such facet");
+    return *enquire->spies[index];
+}
+
+Xapian::MSetIterator hit_at(const cx_mset *mset, uint32_t index) {
+    if (index >= mset->mset.size()) throw Xapian::InvalidArgumentError("no such hit");
+    return mset->mset[index];
+}
+
+// Terms with a capitalised first byte carry a field prefix.
+struct FreeTextOnly : Xapian::ExpandDecider {
+    bool operator()(const std::string &term) const override {
+        return term.empty() || term[0] < 'A' || term[0] > 'Z';
+    }
+};
+
+} // namespace
+
+extern "C" {
+
+// ------------------------------------------------------------------ errors
+
+const char *cx_error_class(const cx_error *error) { return error->cls.c_str(); }
+const char *cx_error_message(const cx_error *error) { return error->msg.c_str(); }
+void cx_error_free(cx_error *error) {
+    if (error != &out_of_memory) delete error;
+}
+
+void cx_free(void *buffer) { std::free(buffer); }
+
+const char *cx_version(void) { return Xapian::version_string(); }
+
+// -------------------------------------------------------------- term lists
+
+size_t cx_termlist_count(const cx_termlist *list) { return list->items.size(); }
+
+const char *cx_termlist_term(const cx_termlist *list, size_t index, size_t *len) {
+    const std::string &term = list->items[index].first;
+    *len = term.size();
+    return term.c_str();
+}
+
+uint64_t cx_termlist_freq(const cx_termlist *list, size_t index) { return list->items[index].second; }
+
+void cx_termlist_free(cx_termlist *list) { delete list; }
+
+// --------------------------------------------------------------- databases
+
+cx_db *cx_db_open(const char *path, cx_error **err) {
+    return guard(err, [&] { return new cx_db{std::make_unique<Xapian::Database>(path)}; });
+}
+
+cx_db *cx_db_open_writable(const char *path, int mode, int flags, cx_error **err) {
+    return guard(err, [&] {
+        int action;
+        switch (mode) {
+        case CX_DB_CREATE_OR_OPEN: action = Xapian::DB_CREATE_OR_OPEN; break;
+        case CX_DB_CREATE: action = Xapian::DB_CREATE; break;
+        case CX_DB_CREATE_OR_OVERWRITE: action = Xapian::DB_CREATE_OR_OVERWRITE; break;
+        case CX_DB_OPEN: action = Xapian::DB_OPEN; break;
+        default: throw Xapian::InvalidArgumentError("unknown open mode " + std::to_string(mode));
+        }
+        if (flags & ~(CX_DB_NO_SYNC | CX_DB_RETRY_LOCK))
+            throw Xapian::InvalidArgumentError("unknown open flags " + std::to_string(flags));
+        if (flags & CX_DB_NO_SYNC) action |= Xapian::DB_NO_SYNC;
+        if (flags & CX_DB_RETRY_LOCK) action |= Xapian::DB_RETRY_LOCK;
+        return new cx_db{std::make_unique<Xapian::WritableDatabase>(path, action)};
+    });
+}
+
+void cx_db_free(cx_db *db) { delete db; }
+
+bool cx_db_is_writable(const cx_db *db) {
+    return dynamic_cast<const Xapian::WritableDatabase *>(db->db.get()) != nullptr;
+}
+
+bool cx_db_reopen(cx_db *db, bool *changed, cx_error **err) {
+    return guard(err, [&] {
+        *changed = db->db->reopen();
+        return true;
+    });
+}
+
+bool cx_db_close(cx_db *db, cx_error **err) {
+    return guard(err, [&] {
+        db->db->close();
+        return true;
+    });
+}
+
+bool cx_db_doccount(cx_db *db, uint32_t *out, cx_error **err) {
+    return guard(err, [&] {
+        *out = db->db->get_doccount();
+        return true;
+    });
+}
+
+bool cx_db_revision(cx_db *db, uint64_t *out, cx_error **err) {
+    return guard(err, [&] {
+        *out = db->db->get_revision();
+        return true;
+    });
+}
+
+bool cx_db_termfreq(cx_db *db, const char *term, size_t len, uint32_t *out, cx_error **err) {
+    return guard(err, [&] {
+        *out = db->db->get_termfreq(bytes(term, len));
+        return true;
+    });
+}
+
+bool cx_db_postlist(cx_db *db, const char *term, size_t len, size_t limit, cx_docid **docids,
+                    size_t *count, cx_error **err) {
+    return guard(err, [&] {
+        const std::string t = bytes(term, len);
+        std::vector<cx_docid> ids;
+        for (auto it = db->db->postlist_begin(t); it != db->db->postlist_end(t); ++it) {
+            if (limit && ids.size() == limit) break;
+            ids.push_back(*it);
+        }
+        auto *out = static_cast<cx_docid *>(std::malloc(ids.empty() ? 1 : ids.size() * sizeof(cx_docid)));
+        if (!out) throw std::bad_alloc();
+        std::copy(ids.begin(), ids.end(), out);
+        *docids = out;
+        *count = ids.size();
+        return true;
+    });
+}
+
+cx_termlist *cx_db_allterms(cx_db *db, const char *prefix, size_t len, cx_error **err) {
+    return guard(err, [&] {
+        const std::string p = bytes(prefix, len);
+        return collect(db->db->allterms_begin(p), db->db->allterms_end(p),
+                       [](const Xapian::TermIterator &it) { return it.get_termfreq(); });
+    });
+}
+
+cx_termlist *cx_db_metadata_keys(cx_db *db, const char *prefix, size_t len, cx_error **err) {
+    return guard(err, [&] {
+        const std::string p = bytes(prefix, len);
+        return collect(db->db->metadata_keys_begin(p), db->db->metadata_keys_end(p),
+                       [](const Xapian::TermIterator &) { return 0; });
+    });
+}
+
+char *cx_db_get_metadata(cx_db *db, const char *key, size_t keylen, size_t *len, cx_error **err) {
+    return guard(err, [&] { return buffer(db->db->get_metadata(bytes(key, keylen)), len); });
+}
+
+char *cx_db_spelling_suggestion(cx_db *db, const char *word, size_t wordlen,
+                                unsigned max_edit_distance, size_t *len, cx_error **err) {
+    return guard(err, [&] {
+        return buffer(db->db->get_spelling_suggestion(bytes(word, wordlen), max_edit_distance), len);
+    });
+}
+
+bool cx_db_check(const char *path, size_t *errors, char **report, size_t *report_len, cx_error **err) {
+    return guard(err, [&] {
+        std::ostringstream out;
+        const size_t found = Xapian::Database::check(path, 0, &out);
+        *report = buffer(out.str(), report_len);
+        *errors = found;
+        return true;
+    });
+}
+
+bool cx_db_compact(cx_db *db, const char *output, cx_error **err) {
+    return guard(err, [&] {
+        db->db->compact(output);
+        return true;
+    });
+}
+
+bool cx_db_add_document(cx_db *db, const cx_doc *doc, cx_docid *docid, cx_error **err) {
+    return guard(err, [&] {
+        const Xapian::docid id = writer(db).add_document(doc->doc);
+        if (docid) *docid = id;
+        return true;
+    });
+}
+
+bool cx_db_replace_document_by_term(cx_db *db, const char *term, size_t len, const cx_doc *doc,
+                                    cx_error **err) {
+    return guard(err, [&] {
+        writer(db).replace_document(bytes(term, len), doc->doc);
+        return true;
+    });
+}
+
+bool cx_db_delete_document_by_term(cx_db *db, const char *term, size_t len, cx_error **err) {
+    return guard(err, [&] {
+        writer(db).delete_document(bytes(term, len));
+        return true;
+    });
+}
+
+bool cx_db_set_metadata(cx_db *db, const char *key, size_t keylen, const char *value,
+                        size_t valuelen, cx_error **err) {
+    return guard(err, [&] {
+        writer(db).set_metadata(bytes(key, keylen), bytes(value, valuelen));
+        return true;
+    });
+}
+
+bool cx_db_add_spelling(cx_db *db, const char *word, size_t len, uint32_t freqinc, cx_error **err) {
+    return guard(err, [&] {
+        writer(db).add_spelling(bytes(word, len), freqinc);
+        return true;
+    });
+}
+
+bool cx_db_commit(cx_db *db, cx_error **err) {
+    return guard(err, [&] {
+        writer(db).commit();
+        return true;
+    });
+}
+
+// --------------------------------------------------------------- documents
+
+cx_doc *cx_doc_new(cx_error **err) {
+    return guard(err, [] { return new cx_doc{}; });
+}
+
+cx_doc *cx_db_get_document(cx_db *db, cx_docid docid, cx_error **err) {
+    return guard(err, [&] { return new cx_doc{db->db->get_document(docid)}; });
+}
+
+void cx_doc_free(cx_doc *doc) { delete doc; }
+
+bool cx_doc_add_term(cx_doc *doc, const char *term, size_t len, uint32_t wdfinc, cx_error **err) {
+    return guard(err, [&] {
+        doc->doc.add_term(bytes(term, len), wdfinc);
+        return true;
+    });
+}
+
+bool cx_doc_add_boolean_term(cx_doc *doc, const char *term, size_t len, cx_error **err) {
+    return guard(err, [&] {
+        doc->doc.add_boolean_term(bytes(term, len));
+        return true;
+    });
+}
+
+bool cx_doc_set_value(cx_doc *doc, uint32_t slot, const char *value, size_t len, cx_error **err) {
+    return guard(err, [&] {
+        doc->doc.add_value(slot, bytes(value, len));
+        return true;
+    });
+}
+
+char *cx_doc_get_value(cx_doc *doc, uint32_t slot, size_t *len, cx_error **err) {
+    return guard(err, [&] { return buffer(doc->doc.get_value(slot), len); });
+}
+
+bool cx_doc_set_data(cx_doc *doc, const char *data, size_t len, cx_error **err) {
+    return guard(err, [&] {
+        doc->doc.set_data(bytes(data, len));
+        return true;
+    });
+}
+
+char *cx_doc_get_data(cx_doc *doc, size_t *len, cx_error **err) {
+    return guard(err, [&] { return buffer(doc->doc.get_data(), len); });
+}
+
+cx_termlist *cx_doc_terms(cx_doc *doc, cx_error **err) {
+    return guard(err, [&] {
+        return collect(doc->doc.termlist_begin(), doc->doc.termlist_end(),
+                       [](const Xapian::TermIterator &it) { return it.get_wdf(); });
+    });
+}
+
+void cx_sortable_serialise(double value, char out[9], size_t *len) {
+    *len = Xapian::sortable_serialise_(value, out);
+}
+
+double cx_sortable_unserialise(const char *value, size_t len) {
+    try {
+        return Xapian::sortable_unserialise(bytes(value, len));
+    } catch (...) {
+        return std::numeric_limits<double>::quiet_NaN();
+    }
+}
+
+// ---------------------------------------------------------- term generator
+
+cx_termgen *cx_termgen_new(const char *language, int flags, cx_error **err) {
+    return guard(err, [&] {
+        auto tg = std::make_unique<cx_termgen>();
+        tg->tg.set_stemmer(make_stem(language));
+        tg->tg.set_stemming_strategy(Xapian::TermGenerator::STEM_SOME);
+        tg->tg.set_flags(flags);
+        return tg.release();
+    });
+}
+
+void cx_termgen_free(cx_termgen *tg) { delete tg; }
+
+bool cx_termgen_set_database(cx_termgen *tg, cx_db *db, cx_error **err) {
+    return guard(err, [&] {
+        tg->tg.set_database(writer(db));
+        return true;
+    });
+}
+
+bool cx_termgen_set_document(cx_termgen *tg, cx_doc *doc, cx_error **err) {
+    return guard(err, [&] {
+        tg->tg.set_document(doc->doc);
+        tg->tg.set_termpos(0);
+        return true;
+    });
+}
+
+bool cx_termgen_set_max_word_length(cx_termgen *tg, unsigned length, cx_error **err) {
+    return guard(err, [&] {
+        tg->tg.set_max_word_length(length);
+        return true;
+    });
+}
+
+bool cx_termgen_index_text(cx_termgen *tg, const char *text, size_t len, uint32_t wdfinc,
+                           const char *prefix, size_t prefixlen, bool positions, cx_error **err) {
+    return guard(err, [&] {
+        const std::string t = bytes(text, len), p = bytes(prefix, prefixlen);
+        if (positions)
+            tg->tg.index_text(t, wdfinc, p);
+        else
+            tg->tg.index_text_without_positions(t, wdfinc, p);
+        return true;
+    });
+}
+
+bool cx_termgen_increase_termpos(cx_termgen *tg, uint32_t delta, cx_error **err) {
+    return guard(err, [&] {
+        tg->tg.increase_termpos(delta);
+        return true;
+    });
+}
+
+bool cx_stem_check(const char *language, cx_error **err) {
+    return guard(err, [&] {
+        make_stem(language);
+        return true;
+    });
+}
+
+const char *cx_stem_languages(void) {
+    try {
+        static const std::string languages = Xapian::Stem::get_available_languages();
+        return languages.c_str();
+    } catch (...) {
+        return "";
+    }
+}
+
+// ----------------------------------------------------------------- queries
+
+cx_query *cx_query_term(const char *term, size_t len, cx_error **err) {
+    return guard(err, [&] { return new cx_query{Xapian::Query(bytes(term, len))}; });
+}
+
+cx_query *cx_query_match_all(cx_error **err) {
+    return guard(err, [] { return new cx_query{Xapian::Query::MatchAll}; });
+}
+
+cx_query *cx_query_combine(int op, const cx_query *const *subqueries, size_t count, cx_error **err) {
+    return guard(err, [&] {
+        const Xapian::Query::op xop = query_op(op);
+        std::vector<Xapian::Query> subs;
+        subs.reserve(count);
+        for (size_t i = 0; i < count; ++i) subs.push_back(subqueries[i]->q);
+        // No subqueries gives Xapian's empty query, which matches nothing.
+        return new cx_query{Xapian::Query(xop, subs.begin(), subs.end())};
+    });
+}
+
+cx_query *cx_query_value_range(uint32_t slot, const char *lo, size_t lolen, const char *hi,
+                               size_t hilen, bool hi_open, cx_error **err) {
+    return guard(err, [&] {
+        if (hi_open) return new cx_query{Xapian::Query(Xapian::Query::OP_VALUE_GE, slot, bytes(lo, lolen))};
+        return new cx_query{Xapian::Query(Xapian::Query::OP_VALUE_RANGE, slot, bytes(lo, lolen),
+                                          bytes(hi, hilen))};
+    });
+}
+
+bool cx_query_is_empty(const cx_query *query) { return query->q.empty(); }
+
+char *cx_query_description(const cx_query *query, size_t *len, cx_error **err) {
+    return guard(err, [&] { return buffer(query->q.get_description(), len); });
+}
+
+void cx_query_free(cx_query *query) { delete query; }
+
+// ------------------------------------------------------------ query parser
+
+cx_qp *cx_qp_new(const char *language, cx_error **err) {
+    return guard(err, [&] {
+        auto qp = std::make_unique<cx_qp>();
+        qp->qp.set_stemmer(make_stem(language));
+        qp->qp.set_stemming_strategy(Xapian::QueryParser::STEM_SOME);
+        return qp.release();
+    });
+}
+
+void cx_qp_free(cx_qp *qp) { delete qp; }
+
+bool cx_qp_set_database(cx_qp *qp, cx_db *db, cx_error **err) {
+    return guard(err, [&] {
+        qp->qp.set_database(*db->db);
+        return true;
+    });
+}
+
+bool cx_qp_set_default_op(cx_qp *qp, int op, cx_error **err) {
+    return guard(err, [&] {
+        if (op != CX_OP_AND && op != CX_OP_OR)
+            throw Xapian::InvalidArgumentError("default operator must be AND or OR");
+        qp->qp.set_default_op(query_op(op));
+        return true;
+    });
+}
+
+bool cx_qp_set_max_wildcard_expansion(cx_qp *qp, uint32_t limit, cx_error **err) {
+    return guard(err, [&] {
+        qp->qp.set_max_expansion(limit, Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT,
+                                 Xapian::QueryParser::FLAG_WILDCARD | Xapian::QueryParser::FLAG_PARTIAL);
+        return true;
+    });
+}
+
+bool cx_qp_add_prefix(cx_qp *qp, const char *field, const char *prefix, cx_error **err) {
+    return guard(err, [&] {
+        qp->qp.add_prefix(field, prefix);
+        return true;
+    });
+}
+
+bool cx_qp_add_boolean_prefix(cx_qp *qp, const char *field, const char *prefix, cx_error **err) {
+    return guard(err, [&] {
+        qp->qp.add_boolean_prefix(field, prefix);
+        return true;
+    });
+}
+
+namespace {
+// `by:"Golova  HVOSTA"` must find the term indexed for "golova hvosta": the
+// value is lower-cased and its white space folded, as QuarryCore does at index time.
+class FoldedBooleanProcessor : public Xapian::FieldProcessor {
+    std::string prefix;
+  public:
+    explicit FoldedBooleanProcessor(std::string prefix_) : prefix(std::move(prefix_)) {}
+    Xapian::Query operator()(const std::string &value) override {
+        std::string folded;
+        bool space = false;
+        for (Xapian::Utf8Iterator it(value); it != Xapian::Utf8Iterator(); ++it) {
+            unsigned ch = *it;
+            if (Xapian::Unicode::is_whitespace(ch)) {
+                space = true;
+                continue;
+            }
+            if (space && !folded.empty()) folded += ' ';
+            space = false;
+            Xapian::Unicode::append_utf8(folded, Xapian::Unicode::tolower(ch));
+        }
+        return Xapian::Query(prefix + folded);
+    }
+};
+}
+
+bool cx_qp_add_folded_boolean_prefix(cx_qp *qp, const char *field, const char *prefix, cx_error **err) {
+    return guard(err, [&] {
+        qp->qp.add_boolean_prefix(field, (new FoldedBooleanProcessor(prefix))->release());
+        return true;
+    });
+}
+
+// The QueryParser keeps released range processors alive by reference count.
+bool cx_qp_add_date_range(cx_qp *qp, uint32_t slot, const char *field, cx_error **err) {
+    return guard(err, [&] {
+        qp->qp.add_rangeprocessor((new Xapian::DateRangeProcessor(slot, range_prefix(field)))->release());
+        return true;
+    });
+}
+
+bool cx_qp_add_number_range(cx_qp *qp, uint32_t slot, const char *field, cx_error **err) {
+    return guard(err, [&] {
+        qp->qp.add_rangeprocessor((new Xapian::NumberRangeProcessor(slot, range_prefix(field)))->release());
+        return true;
+    });
+}
+
+cx_query *cx_qp_parse(cx_qp *qp, const char *text, size_t len, unsigned flags, cx_error **err) {
+    return guard(err, [&] { return new cx_query{qp->qp.parse_query(bytes(text, len), flags)}; });
+}
+
+char *cx_qp_corrected_query(cx_qp *qp, size_t *len, cx_error **err) {
+    return guard(err, [&] { return buffer(qp->qp.get_corrected_query_string(), len); });
+}
+
+// ----------------------------------------------------- enquire and results
+
+cx_enquire *cx_enquire_new(cx_db *db, cx_error **err) {
+    return guard(err, [&] { return new cx_enquire{Xapian::Enquire(*db->db), {}}; });
+}
+
+void cx_enquire_free(cx_enquire *enquire) { delete enquire; }
+
+bool cx_enquire_set_query(cx_enquire *enquire, const cx_query *query, cx_error **err) {
+    return guard(err, [&] {
+        enquire->enquire.set_query(query->q);
+        return true;
+    });
+}
+
+bool cx_enquire_set_sort_by_value(cx_enquire *enquire, uint32_t slot, bool reverse, cx_error **err) {
+    return guard(err, [&] {
+        enquire->enquire.set_sort_by_value_then_relevance(slot, reverse);
+        return true;
+    });
+}
+
+bool cx_enquire_set_collapse_key(cx_enquire *enquire, uint32_t slot, uint32_t max, cx_error **err) {
+    return guard(err, [&] {
+        enquire->enquire.set_collapse_key(slot, max);
+        return true;
+    });
+}
+
+bool cx_enquire_set_time_limit(cx_enquire *enquire, double seconds, cx_error **err) {
+    return guard(err, [&] {
+        enquire->enquire.set_time_limit(seconds);
+        return true;
+    });
+}
+
+bool cx_enquire_add_facet(cx_enquire *enquire, uint32_t slot, size_t *index, cx_error **err) {
+    return guard(err, [&] {
+        enquire->spies.reserve(enquire->spies.size() + 1);
+        auto *spy = new Xapian::ValueCountMatchSpy(slot);
+        enquire->enquire.add_matchspy(spy->release());
+        *index = enquire->spies.size();
+        enquire->spies.push_back(spy);
+        return true;
+    });
+}
+
+cx_termlist *cx_enquire_facet_values(cx_enquire *enquire, size_t index, size_t max, cx_error **err) {
+    return guard(err, [&] {
+        const Xapian::ValueCountMatchSpy &spy = facet(enquire, index);
+        // top_values_begin() reserves `max` entries, so never ask for more than exist.
+        const auto distinct = static_cast<size_t>(std::distance(spy.values_begin(), spy.values_end()));
+        const size_t n = max ? std::min(max, distinct) : distinct;
+        return collect(spy.top_values_begin(n), spy.top_values_end(n),
+                       [](const Xapian::TermIterator &it) { return it.get_termfreq(); });
+    });
+}
+
+bool cx_enquire_facet_total(cx_enquire *enquire, size_t index, uint64_t *out, cx_error **err) {
+    return guard(err, [&] {
+        *out = facet(enquire, index).get_total();
+        return true;
+    });
+}
+
+cx_mset *cx_enquire_mset(cx_enquire *enquire, uint32_t offset, uint32_t limit, uint32_t checkatleast,
+                         cx_error **err) {
+    return guard(err, [&] { return new cx_mset{enquire->enquire.get_mset(offset, limit, checkatleast)}; });
+}
+
+// Each term's count is its expand weight scaled by 10^6 and rounded (weights are >= 0).
+cx_termlist *cx_enquire_expand(cx_enquire *enquire, const cx_docid *docids, size_t count, size_t max,
+                               cx_error **err) {
+    return guard(err, [&] {
+        Xapian::RSet rset;
+        for (size_t i = 0; i < count; ++i) rset.add_document(docids[i]);
+        const FreeTextOnly decider;
+        const auto n = static_cast<Xapian::termcount>(std::min<size_t>(max, UINT32_MAX));
+        const Xapian::ESet eset = enquire->enquire.get_eset(n, rset, &decider);
+        auto list = std::make_unique<cx_termlist>();
+        for (auto it = eset.begin(); it != eset.end(); ++it)
+            list->items.emplace_back(*it, static_cast<uint64_t>(std::max(0.0, it.get_weight()) * 1e6 + 0.5));
+        return list.release();
+    });
+}
+
+void cx_mset_free(cx_mset *mset) { delete mset; }
+
+uint32_t cx_mset_size(const cx_mset *mset) { return mset->mset.size(); }
+
+bool cx_mset_counts(const cx_mset *mset, cx_match_counts *out, cx_error **err) {
+    return guard(err, [&] {
+        out->lower_bound = mset->mset.get_matches_lower_bound();
+        out->estimated = mset->mset.get_matches_estimated();
+        out->upper_bound = mset->mset.get_matches_upper_bound();
+        return true;
+    });
+}
+
+bool cx_mset_hit(const cx_mset *mset, uint32_t index, cx_hit *out, cx_error **err) {
+    return guard(err, [&] {
+        const Xapian::MSetIterator it = hit_at(mset, index);
+        *out = cx_hit{*it, it.get_rank(), it.get_weight(), it.get_percent(), it.get_collapse_count()};
+        return true;
+    });
+}
+
+char *cx_mset_data(const cx_mset *mset, uint32_t index, size_t *len, cx_error **err) {
+    return guard(err, [&] { return buffer(hit_at(mset, index).get_document().get_data(), len); });
+}
+
+char *cx_mset_value(const cx_mset *mset, uint32_t index, uint32_t slot, size_t *len, cx_error **err) {
+    return guard(err, [&] { return buffer(hit_at(mset, index).get_document().get_value(slot), len); });
+}
+
+char *cx_mset_snippet(const cx_mset *mset, const char *text, size_t textlen, size_t length,
+                      const char *language, unsigned flags, const char *hi_start, const char *hi_end,
+                      const char *omit, size_t *len, cx_error **err) {
+    return guard(err, [&] {
+        return buffer(mset->mset.snippet(bytes(text, textlen), length, make_stem(language), flags,
+                                         hi_start, hi_end, omit),
+                      len);
+    });
+}
+
+} // extern "C"

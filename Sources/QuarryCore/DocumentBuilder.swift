@@ -1,0 +1,102 @@
+import Foundation
+import QuarryProtocol
+import XapianKit
+
+/// Turns an article and its comments into Xapian documents following
+/// `IndexSchema`. One builder per writer thread (it owns a term generator).
+final class DocumentBuilder {
+    private let generator: TermGenerator
+    private let encoder = JSONEncoder()
+
+    init(language: String, spellingDatabase: WritableDatabase?) throws(XapianError) {
+        var options: TermGenerator.Options = [.cjkNgrams]
+        if spellingDatabase != nil { options.insert(.spelling) }
+        generator = try TermGenerator(language: language, options: options)
+        if let spellingDatabase { try generator.setSpellingDatabase(spellingDatabase) }
+        // Longer "words" are base64 blobs, URLs or keyboard mashing: noise in the index.
+        try generator.setMaxWordLength(64)
+    }
+
+    /// The article document followed by one document per comment, each with its unique id term.
+    func documents(for article: Article, file: String) throws -> [(idTerm: String, document: Document)] {
+        var result: [(String, Document)] = []
+        result.reserveCapacity(article.comments.count + 1)
+        result.append(try articleDocument(article, file: file))
+        for index in article.comments.indices {
+            result.append(try commentDocument(article, index, file: file))
+        }
+        return result
+    }
+
+    private func articleDocument(_ article: Article, file: String) throws -> (String, Document) {
+        typealias P = IndexSchema.Prefix
+        typealias S = IndexSchema.Slot
+        let document = try Document()
+        try generator.setDocument(document)
+        try generator.index(article.title, prefix: P.title)
+        try generator.increaseTermPosition()
+        // Title words also count as free text, twice as much as body words.
+        try generator.index(article.title, wdf: 2)
+        for paragraph in article.paragraphs {
+            try generator.increaseTermPosition()
+            try generator.index(paragraph)
+        }
+        if let author = article.author {
+            try generator.increaseTermPosition()
+            try generator.index(author, prefix: P.author)
+            try document.addBooleanTerm(IndexSchema.term(P.authorExact, IndexSchema.normalisedAuthor(author)))
+            try document.setValue(S.author, author)
+        }
+        let idTerm = IndexSchema.term(P.id, article.id)
+        try document.addBooleanTerm(idTerm)
+        try document.addBooleanTerm(P.kind + DocumentKind.article.rawValue)
+        try document.addBooleanTerm(IndexSchema.term(P.article, article.id))
+        try document.addBooleanTerm(IndexSchema.fileTerm(file))
+        if let source = article.source { try document.addBooleanTerm(IndexSchema.term(P.source, source.lowercased())) }
+        try document.setValue(S.article, article.id)
+        try document.setValue(S.kind, DocumentKind.article.rawValue)
+        if let published = article.published {
+            try document.setValue(S.day, published.day)
+            try document.setValue(S.published, published.iso)
+        }
+        let record = ArticleRecord(
+            id: article.id, title: article.title, paragraphs: article.paragraphs, author: article.author,
+            url: article.url, published: article.published?.iso, source: article.source, file: file,
+            commentCount: article.comments.count, comments: [])
+        try document.setData(Array(encoder.encode(DocumentRecord.article(record))))
+        return (idTerm, document)
+    }
+
+    private func commentDocument(_ article: Article, _ index: Int, file: String) throws -> (String, Document) {
+        typealias P = IndexSchema.Prefix
+        typealias S = IndexSchema.Slot
+        let comment = article.comments[index]
+        let id = article.commentID(index)
+        let document = try Document()
+        try generator.setDocument(document)
+        try generator.index(comment.text)
+        try generator.increaseTermPosition()
+        try generator.index(comment.author, prefix: P.author)
+        let idTerm = IndexSchema.term(P.id, id)
+        try document.addBooleanTerm(idTerm)
+        try document.addBooleanTerm(P.kind + DocumentKind.comment.rawValue)
+        try document.addBooleanTerm(IndexSchema.term(P.article, article.id))
+        try document.addBooleanTerm(IndexSchema.fileTerm(file))
+        try document.addBooleanTerm(IndexSchema.term(P.authorExact, IndexSchema.normalisedAuthor(comment.author)))
+        let fingerprint = CommentFingerprint.of(comment.text)
+        try document.addBooleanTerm(P.fingerprint + fingerprint)
+        try document.setValue(S.article, article.id)
+        try document.setValue(S.author, comment.author)
+        try document.setValue(S.kind, DocumentKind.comment.rawValue)
+        try document.setValue(S.fingerprint, fingerprint)
+        if let published = comment.published ?? article.published {
+            try document.setValue(S.day, published.day)
+            try document.setValue(S.published, published.iso)
+        }
+        let record = CommentRecord(
+            id: id, article: article.id, articleTitle: article.title, author: comment.author,
+            text: comment.text, published: comment.published?.iso, duplicates: nil)
+        try document.setData(Array(encoder.encode(DocumentRecord.comment(record))))
+        return (idTerm, document)
+    }
+}

@@ -1,0 +1,27 @@
+/// A failure Quarry reports to its user: a code a program can match on and a
+/// sentence a person can act on.
+public struct QuarryError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Code: String, Sendable, Codable {
+        case corpusNotFound = "corpus-not-found"
+        case indexNotFound = "index-not-found"
+        case indexLocked = "index-locked"
+        case indexCorrupt = "index-corrupt"
+        case indexMismatch = "index-mismatch"
+        case querySyntax = "query-syntax"
+        case invalidRequest = "invalid-request"
+        case notFound = "not-found"
+        case noSpace = "no-space"
+        case xapian = "xapian"
+        case io = "io"
+    }
+
+    public let code: Code
+    public let message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,301 @@
+import Foundation
+import QuarryProtocol
+import XapianKit
+
+/// Limits a searcher enforces on every request.
+public struct SearchLimits: Sendable {
+    /// Largest page a request may ask for.
+    public var maxLimit: Int
+    /// Largest offset + limit (deep paging costs as much as fetching it all).
+    public var maxWindow: Int
+    /// Matching stops after this many seconds and returns what it has (0: no limit).
+    public var timeLimit: Double
+    /// A wildcard expands to at most this many of its most frequent terms.
+    public var maxWildcardExpansion: UInt32
+
+    public init(maxLimit: Int = 1000, maxWindow: Int = 100_000, timeLimit: Double = 5, maxWildcardExpansion: UInt32 = 1000) {
+        self.maxLimit = maxLimit
+        self.maxWindow = maxWindow
+        self.timeLimit = timeLimit
+        self.maxWildcardExpansion = maxWildcardExpansion
+    }
+}
+
+/// Answers searches over one index: the single search path behind both the
+/// CLI and the daemon. Holds a read-only database, so keep each Searcher on one
+/// thread at a time; make one per thread to search in parallel.
+public final class Searcher {
+    public let indexPath: String
+    public let language: String
+    public let limits: SearchLimits
+    let database: Database
+    private let parser: QueryParser
+    private let decoder = JSONDecoder()
+
+    public init(indexPath: String, limits: SearchLimits = SearchLimits()) throws(QuarryError) {
+        self.indexPath = indexPath
+        self.limits = limits
+        guard FileManager.default.fileExists(atPath: indexPath) else {
+            throw QuarryError(.indexNotFound, "no index at '\(indexPath)'; create one with 'quarry index CORPUS --index \(indexPath)'")
+        }
+        do {
+            database = try Database(path: indexPath)
+            let stored = try database.metadata(IndexSchema.Metadata.language)
+            language = stored.isEmpty ? "english" : stored
+            parser = try Self.makeParser(language: language, database: database, limits: limits)
+        } catch {
+            throw QuarryError(error, indexPath: indexPath)
+        }
+    }
+
+    private static func makeParser(language: String, database: Database, limits: SearchLimits) throws(XapianError) -> QueryParser {
+        typealias P = IndexSchema.Prefix
+        let parser = try QueryParser(language: language)
+        try parser.setDatabase(database)
+        try parser.setDefaultOperator(.and)
+        try parser.setMaxWildcardExpansion(limits.maxWildcardExpansion)
+        try parser.addPrefix("title", P.title)
+        try parser.addPrefix("author", P.author)
+        try parser.addNormalisedBooleanPrefix("by", P.authorExact)
+        try parser.addBooleanPrefix("type", P.kind)
+        try parser.addBooleanPrefix("article", P.article)
+        try parser.addBooleanPrefix("id", P.id)
+        try parser.addNormalisedBooleanPrefix("source", P.source)
+        try parser.addDateRange(slot: IndexSchema.Slot.day, field: "published")
+        return parser
+    }
+
+    /// Moves to the index's latest commit; returns whether it may have changed.
+    @discardableResult
+    public func refresh() throws(QuarryError) -> Bool {
+        do { return try database.reopen() } catch { throw QuarryError(error, indexPath: indexPath) }
+    }
+
+    public var revision: UInt64 {
+        get throws(QuarryError) {
+            do { return try database.revision } catch { throw QuarryError(error, indexPath: indexPath) }
+        }
+    }
+
+    /// Runs `body`; if the index moved under it (Xapian's DatabaseModifiedError),
+    /// reopens and runs it once more.
+    func retryingOnModification<T>(_ body: () throws -> T) throws(QuarryError) -> T {
+        for attempt in 0..<2 {
+            do {
+                return try body()
+            } catch let error as XapianError where error.isDatabaseModified && attempt == 0 {
+                _ = try? database.reopen()
+            } catch let error as XapianError {
+                throw QuarryError(error, indexPath: indexPath)
+            } catch let error as QuarryError {
+                throw error
+            } catch {
+                throw QuarryError(.io, "\(error)")
+            }
+        }
+        throw QuarryError(.xapian, "the index kept changing during the request; try again")
+    }
+
+    // MARK: search
+
+    public func search(_ request: SearchRequest) throws(QuarryError) -> SearchResponse {
+        try validate(request)
+        return try retryingOnModification { try runSearch(request) }
+    }
+
+    private func validate(_ request: SearchRequest) throws(QuarryError) {
+        guard (1...limits.maxLimit).contains(request.limit) else {
+            throw QuarryError(.invalidRequest, "limit must be between 1 and \(limits.maxLimit), not \(request.limit)")
+        }
+        guard request.offset >= 0 else {
+            throw QuarryError(.invalidRequest, "offset must be 0 or more, not \(request.offset)")
+        }
+        guard request.offset + request.limit <= limits.maxWindow else {
+            throw QuarryError(.invalidRequest, "offset + limit must be at most \(limits.maxWindow); narrow the query instead of paging that deep")
+        }
+        if let checkAtLeast = request.checkAtLeast, checkAtLeast < 0 {
+            throw QuarryError(.invalidRequest, "checkAtLeast must be 0 or more, not \(checkAtLeast)")
+        }
+    }
+
+    static let parseFlags: QueryParser.Flags = [.boolean, .phrase, .loveHate, .wildcard, .pureNot, .spellingCorrection, .cjkNgrams]
+
+    /// Parses user query text; a syntax error quotes the query back.
+    func parse(_ text: String) throws(QuarryError) -> (query: Query, suggestion: String?) {
+        if text.trimmingWhitespace().isEmpty {
+            do { return (try Query.all(), nil) } catch { throw QuarryError(error, indexPath: indexPath) }
+        }
+        do {
+            let query = try parser.parse(text, flags: Self.parseFlags)
+            return (query, try parser.correctedQuery())
+        } catch where error.isQuerySyntax {
+            throw QuarryError(.querySyntax, "cannot parse the query \"\(text)\": \(error.message)")
+        } catch {
+            throw QuarryError(error, indexPath: indexPath)
+        }
+    }
+
+    private func runSearch(_ request: SearchRequest) throws -> SearchResponse {
+        typealias P = IndexSchema.Prefix
+        typealias S = IndexSchema.Slot
+        var (query, suggestion) = try parse(request.query)
+        var queryText = request.query
+        if request.correct, let corrected = suggestion {
+            (query, _) = try parse(corrected)
+            queryText = corrected
+            suggestion = nil
+        }
+        var filters: [Query] = []
+        if let type = request.type { filters.append(try Query(term: P.kind + type.rawValue)) }
+        if let author = request.author {
+            filters.append(try Query(term: IndexSchema.term(P.authorExact, IndexSchema.normalisedAuthor(author))))
+        }
+        if !filters.isEmpty { query = try Query(.filter, [query] + filters) }
+
+        let enquire = try Enquire(database: database)
+        try enquire.setQuery(query)
+        switch request.sort {
+        case .relevance: break
+        case .date: try enquire.sortByValue(S.published, descending: true)
+        case .dateAscending: try enquire.sortByValue(S.published, descending: false)
+        }
+        if request.collapse { try enquire.collapse(on: S.article) }
+        if limits.timeLimit > 0 { try enquire.setTimeLimit(seconds: limits.timeLimit) }
+        for facet in request.facets { try enquire.addFacet(slot: Self.slot(for: facet)) }
+
+        let mset = try enquire.mset(offset: UInt32(request.offset), limit: UInt32(request.limit),
+                                    checkAtLeast: UInt32(request.checkAtLeast ?? 0))
+        var hits: [SearchHit] = []
+        hits.reserveCapacity(mset.count)
+        for index in 0..<mset.count {
+            hits.append(try hit(mset, index, collapsed: request.collapse))
+        }
+        var facets: [String: [FacetCount]]?
+        if !request.facets.isEmpty {
+            var counts: [String: [FacetCount]] = [:]
+            for facet in request.facets {
+                counts[facet.rawValue] = try enquire.facetValues(slot: Self.slot(for: facet), max: 100)
+                    .map { FacetCount(value: $0.term, count: Int($0.count)) }
+            }
+            facets = counts
+        }
+        let counts = try mset.counts()
+        return SearchResponse(
+            query: queryText, revision: try database.revision, total: Int(counts.estimated),
+            totalLowerBound: Int(counts.lowerBound), totalUpperBound: Int(counts.upperBound),
+            offset: request.offset, hits: hits, facets: facets, suggestion: suggestion)
+    }
+
+    private static func slot(for facet: FacetField) -> UInt32 {
+        switch facet {
+        case .author: IndexSchema.Slot.author
+        case .type: IndexSchema.Slot.kind
+        }
+    }
+
+    private func hit(_ mset: MSet, _ index: Int, collapsed: Bool) throws -> SearchHit {
+        let info = try mset.hit(index)
+        let record = try decodeRecord(try mset.data(index))
+        let snippetOptions: MSet.SnippetOptions = [.backgroundModel, .exhaustive, .cjkNgrams]
+        var hit: SearchHit
+        switch record {
+        case .article(let article):
+            let body = article.paragraphs.joined(separator: " ")
+            hit = SearchHit(
+                rank: Int(info.rank) + 1, score: info.weight, percent: Int(info.percent), id: article.id, kind: .article,
+                title: article.title, author: article.author,
+                snippet: try mset.snippet(of: body, length: 240, language: language, options: snippetOptions),
+                article: nil, published: article.published, url: article.url, duplicates: nil, collapsed: nil)
+        case .comment(let comment):
+            hit = SearchHit(
+                rank: Int(info.rank) + 1, score: info.weight, percent: Int(info.percent), id: comment.id, kind: .comment,
+                title: comment.articleTitle, author: comment.author,
+                snippet: try mset.snippet(of: comment.text, length: 240, language: language, options: snippetOptions),
+                article: comment.article, published: comment.published, url: nil,
+                duplicates: try duplicateInfo(fingerprint: mset.value(index, slot: IndexSchema.Slot.fingerprint)),
+                collapsed: nil)
+        }
+        if collapsed { hit.collapsed = Int(info.collapseCount) }
+        return hit
+    }
+
+    func decodeRecord(_ data: [UInt8]) throws -> DocumentRecord {
+        try decoder.decode(DocumentRecord.self, from: Data(data))
+    }
+
+    /// How many accounts, articles and copies share a comment's text; nil when
+    /// the comment is the only one with it.
+    func duplicateInfo(fingerprint: [UInt8]) throws -> DuplicateInfo? {
+        guard !fingerprint.isEmpty else { return nil }
+        let term = IndexSchema.Prefix.fingerprint + String(decoding: fingerprint, as: UTF8.self)
+        let copies = try database.termFrequency(term)
+        guard copies > 1 else { return nil }
+        var accounts = Set<String>()
+        var articles = Set<String>()
+        for id in try database.documents(withTerm: term, limit: 10_000) {
+            let document = try database.document(id)
+            accounts.insert(IndexSchema.normalisedAuthor(String(decoding: try document.value(IndexSchema.Slot.author), as: UTF8.self)))
+            articles.insert(String(decoding: try document.value(IndexSchema.Slot.article), as: UTF8.self))
+        }
+        return DuplicateInfo(accounts: accounts.count, articles: articles.count, copies: Int(copies))
+    }
+
+    // MARK: get
+
+    /// An article with its comments in order, or a single comment.
+    public func get(id: String) throws(QuarryError) -> DocumentRecord {
+        try retryingOnModification {
+            typealias P = IndexSchema.Prefix
+            guard let docid = try database.documents(withTerm: IndexSchema.term(P.id, id), limit: 1).first else {
+                throw QuarryError(.notFound, "no article or comment has the id '\(id)'; ids are corpus paths without the extension, and ARTICLE#N for comments")
+            }
+            let document = try database.document(docid)
+            switch try decodeRecord(try document.data()) {
+            case .comment(var comment):
+                comment.duplicates = try duplicateInfo(fingerprint: try document.value(IndexSchema.Slot.fingerprint))
+                return .comment(comment)
+            case .article(var article):
+                var comments: [(Int, CommentRecord)] = []
+                for commentID in try database.documents(withTerm: IndexSchema.term(P.article, id)) where commentID != docid {
+                    let commentDocument = try database.document(commentID)
+                    guard case .comment(var comment) = try decodeRecord(try commentDocument.data()) else { continue }
+                    comment.duplicates = try duplicateInfo(fingerprint: try commentDocument.value(IndexSchema.Slot.fingerprint))
+                    comments.append((Self.commentNumber(comment.id), comment))
+                }
+                article.comments = comments.sorted { $0.0 < $1.0 }.map(\.1)
+                return .article(article)
+            }
+        }
+    }
+
+    static func commentNumber(_ id: String) -> Int {
+        guard let hash = id.lastIndex(of: "#") else { return 0 }
+        return Int(id[id.index(after: hash)...]) ?? 0
+    }
+
+    // MARK: stats
+
+    public func stats() throws(QuarryError) -> IndexStats {
+        try retryingOnModification {
+            typealias P = IndexSchema.Prefix
+            return IndexStats(
+                documents: Int(try database.documentCount),
+                articles: Int(try database.termFrequency(P.kind + DocumentKind.article.rawValue)),
+                comments: Int(try database.termFrequency(P.kind + DocumentKind.comment.rawValue)),
+                files: try database.metadataKeys(prefix: IndexSchema.Metadata.filePrefix).count,
+                revision: try database.revision,
+                sizeBytes: Self.directorySize(indexPath), language: language,
+                xapianVersion: Database.xapianVersion)
+        }
+    }
+
+    static func directorySize(_ path: String) -> Int64 {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: path) else { return 0 }
+        var total: Int64 = 0
+        for name in names {
+            let attributes = try? FileManager.default.attributesOfItem(atPath: path + "/" + name)
+            total += (attributes?[.size] as? NSNumber)?.int64Value ?? 0
+        }
+        return total
+    }
+}

@@ -1,0 +1,67 @@
+import CXapian
+
+/// An immutable Xapian query tree.
+public final class Query {
+    public enum Operator: Sendable {
+        case and, or, andNot, filter, andMaybe, synonym
+
+        var raw: Int32 {
+            switch self {
+            case .and: Int32(CX_OP_AND)
+            case .or: Int32(CX_OP_OR)
+            case .andNot: Int32(CX_OP_AND_NOT)
+            case .filter: Int32(CX_OP_FILTER)
+            case .andMaybe: Int32(CX_OP_AND_MAYBE)
+            case .synonym: Int32(CX_OP_SYNONYM)
+            }
+        }
+    }
+
+    let handle: OpaquePointer
+
+    init(handle: OpaquePointer) {
+        self.handle = handle
+    }
+
+    deinit { cx_query_free(handle) }
+
+    public convenience init(term: String) throws(XapianError) {
+        let handle = try withBytes(term) { (bytes, length) throws(XapianError) in
+            try xapianCall { cx_query_term(bytes, length, $0) }
+        }
+        self.init(handle: handle)
+    }
+
+    /// Matches every document.
+    public static func all() throws(XapianError) -> Query {
+        Query(handle: try xapianCall { cx_query_match_all($0) })
+    }
+
+    /// Combines subqueries; no subqueries give a query that matches nothing.
+    public convenience init(_ op: Operator, _ subqueries: [Query]) throws(XapianError) {
+        let handles: [OpaquePointer] = subqueries.map(\.handle)
+        let handle = try handles.withUnsafeBufferPointer { (buffer) throws(XapianError) in
+            try xapianCall { cx_query_combine(op.raw, buffer.baseAddress, buffer.count, $0) }
+        }
+        // Xapian copies the subqueries into the new tree: they need not outlive it.
+        self.init(handle: handle)
+    }
+
+    /// Documents whose value in `slot` lies in `lower...upper` (byte order);
+    /// a nil upper bound means no limit.
+    public convenience init(valueIn slot: UInt32, from lower: [UInt8], to upper: [UInt8]?) throws(XapianError) {
+        let handle = try withBytes(lower) { (lowBytes, lowLength) throws(XapianError) in
+            try withBytes(upper ?? []) { (highBytes, highLength) throws(XapianError) in
+                try xapianCall { cx_query_value_range(slot, lowBytes, lowLength, highBytes, highLength, upper == nil, $0) }
+            }
+        }
+        self.init(handle: handle)
+    }
+
+    public var isEmpty: Bool { cx_query_is_empty(handle) }
+
+    /// Xapian's description of the query tree, for debugging and tests.
+    public var description: String {
+        (try? xapianString { cx_query_description(handle, $0, $1) }) ?? "Query(?)"
+    }
+}

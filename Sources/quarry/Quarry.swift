@@ -1,0 +1,14 @@
+import ArgumentParser
+
+@main
+struct Quarry: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Full-text search for news articles and their reader comments.",
+        discussion: """
+            Index a corpus directory, search it, and serve searches to other programs
+            over a Unix domain socket. See README.md and docs/ for the details.
+            """,
+        version: "0.1.0",
+        subcommands: [Index.self, Search.self, Get.self, Stats.self]
+    )
+}
