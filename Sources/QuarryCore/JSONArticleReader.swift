@@ -1,4 +1,5 @@
 import Foundation
+import QuarryProtocol
 
 /// Reads articles as JSON: a `.json` file holds one article object, a `.jsonl`
 /// file one object per line (docs/FORMAT.md).
@@ -87,7 +88,7 @@ public enum JSONArticleReader {
         do {
             raw = try JSONDecoder().decode(RawArticle.self, from: Data(bytes))
         } catch let error as DecodingError {
-            warnings.append(CorpusWarning(file: file, line: line, message: describe(error) + "; article skipped"))
+            warnings.append(CorpusWarning(file: file, line: line, message: error.fieldDescription + "; article skipped"))
             return nil
         } catch {
             warnings.append(CorpusWarning(file: file, line: line, message: "not valid JSON; article skipped"))
@@ -125,36 +126,5 @@ public enum JSONArticleReader {
             author: raw.author.map { $0.trimmingWhitespace() }.flatMap { $0.isEmpty ? nil : $0 },
             url: raw.url, published: date(raw.published, field: "published"), source: raw.source,
             comments: comments)
-    }
-
-    /// Turns Foundation's decoding error into a sentence naming the field.
-    static func describe(_ error: DecodingError) -> String {
-        func path(_ context: DecodingError.Context, _ extra: CodingKey? = nil) -> String {
-            var text = ""
-            for key in context.codingPath + (extra.map { [$0] } ?? []) {
-                if let index = key.intValue { text += "[\(index)]" } else { text += text.isEmpty ? key.stringValue : ".\(key.stringValue)" }
-            }
-            return text
-        }
-        switch error {
-        case .keyNotFound(let key, let context):
-            return "required field '\(path(context, key))' is missing"
-        case .typeMismatch(let type, let context):
-            return "field '\(path(context))' should be \(describe(type))"
-        case .valueNotFound(let type, let context):
-            return "field '\(path(context))' is null but should be \(describe(type))"
-        case .dataCorrupted(let context):
-            if context.codingPath.isEmpty { return "not valid JSON" }
-            return "field '\(path(context))' is malformed"
-        @unknown default:
-            return "not a valid article object"
-        }
-    }
-
-    private static func describe(_ type: Any.Type) -> String {
-        if type == String.self { return "a string" }
-        if type is [Any].Type || type == [String].self { return "an array" }
-        if type == Body.self { return "a string or an array of strings" }
-        return "an object"
     }
 }

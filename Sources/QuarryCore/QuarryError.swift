@@ -13,14 +13,21 @@ public struct QuarryError: Error, Sendable, Equatable, CustomStringConvertible {
         case noSpace = "no-space"
         case xapian = "xapian"
         case io = "io"
+        /// The daemon has too much work queued.
+        case overloaded = "overloaded"
+        /// The daemon is shutting down.
+        case unavailable = "unavailable"
     }
 
     public let code: Code
     public let message: String
+    /// For `querySyntax`: the query that failed to parse.
+    public var query: String?
 
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, query: String? = nil) {
         self.code = code
         self.message = message
+        self.query = query
     }
 
     public var description: String { message }

@@ -129,7 +129,7 @@ public final class Searcher {
             let query = try parser.parse(text, flags: Self.parseFlags)
             return (query, try parser.correctedQuery())
         } catch where error.isQuerySyntax {
-            throw QuarryError(.querySyntax, "cannot parse the query \"\(text)\": \(error.message)")
+            throw QuarryError(.querySyntax, "cannot parse the query \"\(text)\": \(error.message)", query: text)
         } catch {
             throw QuarryError(error, indexPath: indexPath)
         }
@@ -238,6 +238,11 @@ public final class Searcher {
             articles.insert(String(decoding: try document.value(IndexSchema.Slot.article), as: UTF8.self))
         }
         return DuplicateInfo(accounts: accounts.count, articles: articles.count, copies: Int(copies))
+    }
+
+    /// "Did you mean": the spelling-corrected query, or nil when every word is known.
+    public func suggest(_ text: String) throws(QuarryError) -> String? {
+        try parse(text).suggestion
     }
 
     // MARK: get

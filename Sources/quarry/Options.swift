@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import Logging
+import QuarryClient
 import QuarryCore
+import QuarryProtocol
 
 /// Where the index lives; shared by every command that opens one.
 struct IndexLocation: ParsableArguments {
@@ -23,12 +25,12 @@ struct OutputOptions: ParsableArguments {
 /// Logging to stderr; stdout stays for results.
 struct LoggingOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("trace, debug, info, notice, warning, error or critical.", valueName: "level"))
-    var logLevel: Logger.Level = .warning
+    var logLevel: Logger.Level?
 
-    func makeLogger(_ label: String) -> Logger {
-        LoggingBootstrap.once(level: logLevel)
+    func makeLogger(_ label: String, defaultLevel: Logger.Level = .warning) -> Logger {
+        LoggingBootstrap.once()
         var logger = Logger(label: label)
-        logger.logLevel = logLevel
+        logger.logLevel = logLevel ?? defaultLevel
         return logger
     }
 }
@@ -38,7 +40,7 @@ extension Logger.Level: @retroactive ExpressibleByArgument {}
 enum LoggingBootstrap {
     private static let done: Void = LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
 
-    static func once(level: Logger.Level) {
+    static func once() {
         _ = done
     }
 }
@@ -55,4 +57,33 @@ func printJSON<T: Encodable>(_ value: T) throws {
     encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
     FileHandle.standardOutput.write(try encoder.encode(value))
     FileHandle.standardOutput.write(Data("\n".utf8))
+}
+
+/// Runs one call against the daemon, turning its failures into the CLI's
+/// messages and exit statuses (2 for a query to fix, as without the daemon).
+func ask<T: Sendable>(_ socketPath: String, _ body: (QuarryClient) async throws(QuarryClientError) -> T) async throws -> T {
+    let client: QuarryClient
+    do {
+        client = try await QuarryClient.connect(socketPath: socketPath)
+    } catch {
+        FileHandle.standardError.write(Data("quarry: \(error)\n".utf8))
+        throw ExitCode.failure
+    }
+    let result: Result<T, QuarryClientError>
+    do {
+        result = .success(try await body(client))
+    } catch {
+        result = .failure(error)
+    }
+    await client.close()
+    switch result {
+    case .success(let value):
+        return value
+    case .failure(let error):
+        FileHandle.standardError.write(Data("quarry: \(error)\n".utf8))
+        if case .rpc(let rpc) = error, rpc.code == RPCError.querySyntax || rpc.code == RPCError.invalidParams {
+            throw ExitCode(2)
+        }
+        throw ExitCode.failure
+    }
 }

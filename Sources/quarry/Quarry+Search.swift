@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import QuarryClient
 import QuarryCore
 import QuarryProtocol
 
@@ -49,7 +50,7 @@ struct SearchOptions: ParsableArguments {
 }
 
 extension Quarry {
-    struct Search: ParsableCommand {
+    struct Search: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Search the index.",
             discussion: """
@@ -65,13 +66,20 @@ extension Quarry {
         @OptionGroup var options: SearchOptions
         @OptionGroup var output: OutputOptions
 
-        func run() throws {
+        @Option(help: ArgumentHelp("Ask the daemon listening on this socket instead of opening the index.", valueName: "path"))
+        var socket: String?
+
+        func run() async throws {
             let request = try options.request(query: query)
             let response: SearchResponse
-            do {
-                response = try Searcher(indexPath: location.path).search(request)
-            } catch {
-                throw fail(error)
+            if let socket {
+                response = try await ask(socket) { (client) async throws(QuarryClientError) in try await client.search(request) }
+            } else {
+                do {
+                    response = try Searcher(indexPath: location.path).search(request)
+                } catch {
+                    throw fail(error)
+                }
             }
             if output.json {
                 try printJSON(response)

@@ -1,0 +1,188 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import QuarryProtocol
+
+/// Why a call to the daemon failed.
+public enum QuarryClientError: Error, Sendable, CustomStringConvertible {
+    /// The daemon answered with a JSON-RPC error.
+    case rpc(RPCError)
+    /// No daemon at the socket path, or the connection broke.
+    case connection(String)
+    /// The reply was not what the protocol promises.
+    case protocolViolation(String)
+
+    public var description: String {
+        switch self {
+        case .rpc(let error): error.message
+        case .connection(let message): message
+        case .protocolViolation(let message): "unexpected reply from the daemon: \(message)"
+        }
+    }
+}
+
+/// An async client for `quarry serve`. One connection; calls may be made from
+/// many tasks at once and are pipelined: each goes out as soon as it is made
+/// and its reply is matched by order (the daemon answers in request order).
+///
+///     let client = try await QuarryClient.connect(socketPath: "/run/user/1000/quarry/quarry.sock")
+///     let page = try await client.search(SearchRequest(query: "sanctions", limit: 5))
+///     try await client.close()
+public final class QuarryClient: Sendable {
+    private let channel: Channel
+    private let handler: ReplyMatcher
+    private let nextID = NIOLockedValueBox<Int64>(1)
+    private let ownedGroup: MultiThreadedEventLoopGroup?
+
+    private init(channel: Channel, handler: ReplyMatcher, ownedGroup: MultiThreadedEventLoopGroup?) {
+        self.channel = channel
+        self.handler = handler
+        self.ownedGroup = ownedGroup
+    }
+
+    /// Connects to the daemon at `socketPath`.
+    public static func connect(socketPath: String, group: EventLoopGroup? = nil) async throws(QuarryClientError) -> QuarryClient {
+        let owned = group == nil ? MultiThreadedEventLoopGroup(numberOfThreads: 1) : nil
+        let loops: EventLoopGroup = group ?? owned!
+        do {
+            let channel = try await ClientBootstrap(group: loops)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(ReplyLineDecoder()))
+                        try channel.pipeline.syncOperations.addHandler(ReplyMatcher())
+                    }
+                }
+                .connect(unixDomainSocketPath: socketPath).get()
+            let handler = try await channel.pipeline.handler(type: ReplyMatcher.self).get()
+            return QuarryClient(channel: channel, handler: handler, ownedGroup: owned)
+        } catch {
+            try? await owned?.shutdownGracefully()
+            throw .connection("cannot connect to the daemon at '\(socketPath)': \(error); is 'quarry serve' running?")
+        }
+    }
+
+    public func close() async {
+        try? await channel.close().get()
+        try? await ownedGroup?.shutdownGracefully()
+    }
+
+    public func search(_ request: SearchRequest) async throws(QuarryClientError) -> SearchResponse {
+        try await call(.search, request)
+    }
+
+    public func get(id: String) async throws(QuarryClientError) -> GetResult {
+        try await call(.get, GetParams(id: id))
+    }
+
+    public func stats() async throws(QuarryClientError) -> StatsResult {
+        try await call(.stats, NoParams())
+    }
+
+    public func ping() async throws(QuarryClientError) -> PingResult {
+        try await call(.ping, NoParams())
+    }
+
+    public func suggest(_ query: String) async throws(QuarryClientError) -> SuggestResult {
+        try await call(.suggest, SuggestParams(query: query))
+    }
+
+    /// Calls any method by name: for methods this library has no wrapper for.
+    public func call<Params: Codable & Sendable, Result: Codable & Sendable>(
+        method: String, _ params: Params, as: Result.Type = Result.self
+    ) async throws(QuarryClientError) -> Result {
+        let id = nextID.withLockedValue { value in
+            defer { value += 1 }
+            return value
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        var line: Data
+        do {
+            line = try encoder.encode(RPCRequest(id: .number(id), method: method, params: params))
+        } catch {
+            throw .protocolViolation("the request could not be encoded: \(error)")
+        }
+        line.append(UInt8(ascii: "\n"))
+        let reply: ByteBuffer
+        do {
+            reply = try await handler.send(ByteBuffer(bytes: line), on: channel).get()
+        } catch {
+            throw .connection("the connection to the daemon broke: \(error)")
+        }
+        let data = Data(reply.readableBytesView)
+        let decoder = JSONDecoder()
+        if let failure = try? decoder.decode(RPCErrorResponse.self, from: data) {
+            throw .rpc(failure.error)
+        }
+        do {
+            let response = try decoder.decode(RPCResponse<Result>.self, from: data)
+            guard response.id == .number(id) else {
+                throw QuarryClientError.protocolViolation("reply id \(response.id) for request \(id)")
+            }
+            return response.result
+        } catch let error as QuarryClientError {
+            throw error
+        } catch {
+            throw .protocolViolation("\(error)")
+        }
+    }
+
+    private func call<Params: Codable & Sendable, Result: Codable & Sendable>(
+        _ method: RPCMethod, _ params: Params
+    ) async throws(QuarryClientError) -> Result {
+        try await call(method: method.rawValue, params)
+    }
+}
+
+/// Splits replies on `\n`; replies have no length limit on this side.
+private struct ReplyLineDecoder: ByteToMessageDecoder {
+    typealias InboundOut = ByteBuffer
+
+    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        guard let newline = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else { return .needMoreData }
+        let line = buffer.readSlice(length: newline - buffer.readerIndex)!
+        buffer.moveReaderIndex(forwardBy: 1)
+        context.fireChannelRead(wrapInboundOut(line))
+        return .continue
+    }
+}
+
+/// Hands each reply line to the oldest waiting request. Lives on the channel's
+/// event loop: sending enqueues and writes in one event-loop task, so the queue
+/// order is the wire order.
+private final class ReplyMatcher: ChannelInboundHandler, @unchecked Sendable {
+    // @unchecked: `waiting` is only touched on the channel's event loop.
+    typealias InboundIn = ByteBuffer
+
+    private var waiting = CircularBuffer<EventLoopPromise<ByteBuffer>>()
+
+    func send(_ line: ByteBuffer, on channel: Channel) -> EventLoopFuture<ByteBuffer> {
+        let promise = channel.eventLoop.makePromise(of: ByteBuffer.self)
+        channel.eventLoop.execute {
+            guard channel.isActive else {
+                promise.fail(ChannelError.ioOnClosedChannel)
+                return
+            }
+            self.waiting.append(promise)
+            channel.writeAndFlush(line, promise: nil)
+        }
+        return promise.futureResult
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let line = unwrapInboundIn(data)
+        guard let promise = waiting.popFirst() else { return }
+        promise.succeed(line)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        while let promise = waiting.popFirst() { promise.fail(ChannelError.ioOnClosedChannel) }
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        while let promise = waiting.popFirst() { promise.fail(error) }
+        context.close(promise: nil)
+    }
+}

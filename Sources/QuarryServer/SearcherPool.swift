@@ -1,0 +1,128 @@
+import Foundation
+import Logging
+import QuarryCore
+
+/// A fixed set of threads, each owning a `Searcher` (and so its own read-only
+/// Xapian database), that run search jobs. Xapian calls block and Xapian objects
+/// must stay on one thread, so they run here: never on an event loop or on
+/// Swift's cooperative pool.
+///
+/// Before each job a thread brings its database to the latest commit, so a
+/// document committed by an indexer is visible to the next request; if the
+/// index cannot be opened (not built yet, removed) the job fails with
+/// `indexNotFound` and the next job tries again.
+final class SearcherPool: @unchecked Sendable {
+    // @unchecked: `jobs`, `stopping` and `idle` are only touched under `condition`.
+    private typealias Job = @Sendable (Result<Searcher, QuarryError>) -> Void
+
+    private let indexPath: String
+    private let limits: SearchLimits
+    private let maxQueued: Int
+    private let logger: Logger
+    private let condition = NSCondition()
+    private var jobs: [Job] = []
+    private var head = 0
+    private var stopping = false
+    private var running = 0
+    let threadCount: Int
+
+    init(indexPath: String, threads: Int, limits: SearchLimits, maxQueued: Int, logger: Logger) {
+        self.indexPath = indexPath
+        self.threadCount = threads
+        self.limits = limits
+        self.maxQueued = maxQueued
+        self.logger = logger
+    }
+
+    func start() {
+        for number in 0..<threadCount {
+            let thread = Thread { [self] in work() }
+            thread.name = "quarry-searcher-\(number)"
+            thread.start()
+        }
+        condition.lock()
+        running = threadCount
+        condition.unlock()
+    }
+
+    /// Lets queued jobs finish, then ends the threads and waits for them.
+    func shutdown() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        while running > 0 { condition.wait() }
+        condition.unlock()
+    }
+
+    /// Runs `body` on a searcher thread with that thread's searcher.
+    func run<T: Sendable>(_ body: @escaping @Sendable (Searcher) throws(QuarryError) -> T) async throws(QuarryError) -> T {
+        let result: Result<T, QuarryError> = await withCheckedContinuation { continuation in
+            let job: Job = { searcher in
+                continuation.resume(returning: searcher.flatMap { searcher in
+                    Result { () throws(QuarryError) -> T in try body(searcher) }
+                })
+            }
+            if let refusal = enqueue(job) { continuation.resume(returning: .failure(refusal)) }
+        }
+        return try result.get()
+    }
+
+    private func enqueue(_ job: @escaping Job) -> QuarryError? {
+        condition.lock()
+        defer { condition.unlock() }
+        if stopping { return QuarryError(.unavailable, "the daemon is shutting down") }
+        if jobs.count - head >= maxQueued {
+            return QuarryError(.overloaded, "the daemon has \(maxQueued) requests waiting; try again shortly")
+        }
+        jobs.append(job)
+        condition.signal()
+        return nil
+    }
+
+    private func next() -> Job? {
+        condition.lock()
+        defer { condition.unlock() }
+        while head == jobs.count && !stopping { condition.wait() }
+        guard head < jobs.count else { return nil }
+        let job = jobs[head]
+        head += 1
+        // Compact now and then so the queue does not grow forever.
+        if head > 1024 && head * 2 > jobs.count {
+            jobs.removeFirst(head)
+            head = 0
+        }
+        return job
+    }
+
+    private func work() {
+        var searcher: Searcher?
+        while let job = next() {
+            job(prepared(&searcher))
+        }
+        condition.lock()
+        running -= 1
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// This thread's searcher at the index's latest commit, opened if need be.
+    private func prepared(_ searcher: inout Searcher?) -> Result<Searcher, QuarryError> {
+        if let current = searcher {
+            do {
+                try current.refresh()
+                return .success(current)
+            } catch {
+                // The index may have been replaced or removed: start over from the path.
+                logger.warning("reopening the index failed; opening it afresh", metadata: ["error": "\(error.message)"])
+                searcher = nil
+            }
+        }
+        do {
+            let opened = try Searcher(indexPath: indexPath, limits: limits)
+            searcher = opened
+            return .success(opened)
+        } catch {
+            return .failure(error)
+        }
+    }
+}
