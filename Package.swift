@@ -72,11 +72,17 @@ let package = Package(
         .testTarget(name: "XapianKitTests", dependencies: ["XapianKit"]),
         .testTarget(
             name: "QuarryCoreTests",
-            dependencies: ["QuarryCore"],
+            dependencies: ["QuarryCore", .product(name: "Logging", package: "swift-log")],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "QuarryEndToEndTests",
+            // XapianKit reads an index a killed `quarry index` left behind, file records and all.
+            dependencies: ["QuarryClient", "QuarryProtocol", "XapianKit"]
+        ),
+        // The daemon, started as the real `quarry serve` on a real socket.
+        .testTarget(
+            name: "QuarryServerTests",
             dependencies: ["QuarryClient", "QuarryProtocol"]
         ),
     ],

@@ -156,10 +156,17 @@ private final class ReplyMatcher: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
 
     private var waiting = CircularBuffer<EventLoopPromise<ByteBuffer>>()
+    // A reply nobody asked for: the daemon refusing the connection (forbidden,
+    // overloaded) before closing it. Every later call gets it as its answer.
+    private var refusal: ByteBuffer?
 
     func send(_ line: ByteBuffer, on channel: Channel) -> EventLoopFuture<ByteBuffer> {
         let promise = channel.eventLoop.makePromise(of: ByteBuffer.self)
         channel.eventLoop.execute {
+            if let refusal = self.refusal {
+                promise.succeed(refusal)
+                return
+            }
             guard channel.isActive else {
                 promise.fail(ChannelError.ioOnClosedChannel)
                 return
@@ -172,7 +179,10 @@ private final class ReplyMatcher: ChannelInboundHandler, @unchecked Sendable {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let line = unwrapInboundIn(data)
-        guard let promise = waiting.popFirst() else { return }
+        guard let promise = waiting.popFirst() else {
+            refusal = line
+            return
+        }
         promise.succeed(line)
     }
 

@@ -43,7 +43,7 @@ struct Connection {
                                 code: RPCError.requestTooLarge,
                                 message: "the request line is longer than \(configuration.maxLineBytes) bytes; the connection is closed"))))
                             break reading
-                        case .line where queued > 2 * softLimit:
+                        case .line where queued > 2 * softLimit && !channel.channel.isWritable:
                             logger.notice("client is not reading its replies; dropping the connection", metadata: ["unwritten": "\(queued)"])
                             throw ConnectionDropped()
                         case .line(let line) where queued > softLimit:

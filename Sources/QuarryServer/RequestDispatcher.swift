@@ -51,6 +51,10 @@ struct RequestDispatcher: Sendable {
     }
 
     private func handle(_ data: Data) async -> (RPCID?, Outcome) {
+        // Foundation's decoder would quietly repair bad UTF-8; the protocol says it is an error.
+        guard String(validating: data, as: UTF8.self) != nil else {
+            return (.null, .failure(RPCError(code: RPCError.parseError, message: "the request is not valid UTF-8")))
+        }
         let envelope: RPCEnvelope
         do {
             envelope = try JSONDecoder().decode(RPCEnvelope.self, from: data)

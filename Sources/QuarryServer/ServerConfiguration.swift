@@ -18,10 +18,11 @@ public struct ServerConfiguration: Sendable {
     public var maxLineBytes: Int = 1 << 20
     public var maxConnections: Int = 256
     /// Requests a connection may have waiting for their reply; past it they get
-    /// "overloaded", and a client that sends twice as many without reading is dropped.
-    public var maxInFlightPerConnection: Int = 128
+    /// "overloaded". A client with twice as many unwritten replies whose socket
+    /// is full (it is not reading) is dropped.
+    public var maxInFlightPerConnection: Int = 256
     /// Requests waiting for a searcher thread across all connections.
-    public var maxQueuedRequests: Int = 4096
+    public var maxQueuedRequests: Int = 16_384
     /// A connection that sends nothing for this long is closed (seconds; 0: never).
     public var idleTimeout: Double = 300
     /// Search limits: page size, query time.

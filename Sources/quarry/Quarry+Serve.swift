@@ -36,7 +36,7 @@ extension Quarry {
         var maxConnections = 256
 
         @Option(help: ArgumentHelp("Most unanswered requests per connection.", valueName: "n"))
-        var maxInFlight = 128
+        var maxInFlight = 256
 
         @Option(help: ArgumentHelp("Largest page a search may ask for.", valueName: "n"))
         var maxLimit = 1000

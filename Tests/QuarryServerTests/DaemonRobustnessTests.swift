@@ -1,0 +1,203 @@
+import Foundation
+import QuarryClient
+import QuarryProtocol
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Bad input, limits, security and shutdown: each gets its documented answer
+/// and the daemon keeps serving the next client.
+@Suite(.serialized)
+struct DaemonRobustnessTests {
+    /// The daemon still answers a fresh client.
+    func expectServing(_ daemon: Daemon) throws {
+        let connection = try RawConnection(path: daemon.socketPath)
+        try connection.send(#"{"jsonrpc":"2.0","id":"alive","method":"ping"}"# + "\n")
+        let reply = try #require(try connection.readReply())
+        #expect(reply["id"] as? String == "alive")
+        #expect(reply["result"] != nil)
+    }
+
+    func errorCode(_ reply: [String: Any]?) -> Int? {
+        (reply?["error"] as? [String: Any])?["code"] as? Int
+    }
+
+    @Test func malformedRequestsGetTheirDocumentedErrors() throws {
+        let daemon = try Daemon(index: try SharedIndex.path())
+        let connection = try RawConnection(path: daemon.socketPath)
+        let cases: [(String, Int)] = [
+            ("this is not json", -32700),
+            ("[1, 2, 3]", -32600),
+            ("42", -32600),
+            (#"{"jsonrpc":"2.0","id":1,"method":"explode"}"#, -32601),
+            (#"{"jsonrpc":"1.0","id":2,"method":"ping"}"#, -32600),
+            (#"{"jsonrpc":"2.0","id":3}"#, -32600),
+            (#"{"jsonrpc":"2.0","id":4,"method":"search","params":{"query":42}}"#, -32602),
+            (#"{"jsonrpc":"2.0","id":5,"method":"search","params":{"query":"x","limit":"ten"}}"#, -32602),
+            (#"{"jsonrpc":"2.0","id":6,"method":"search","params":{"query":"x","limit":100000}}"#, -32602),
+            (#"{"jsonrpc":"2.0","id":7,"method":"search","params":{"query":"x","sort":"sideways"}}"#, -32602),
+            (#"{"jsonrpc":"2.0","id":8,"method":"search"}"#, -32602),
+            (#"{"jsonrpc":"2.0","id":9,"method":"search","params":{"query":"(foo AND"}}"#, -32001),
+            (#"{"jsonrpc":"2.0","id":10,"method":"get","params":{"id":"no/such/article"}}"#, -32005),
+        ]
+        for (request, code) in cases {
+            try connection.send(request + "\n")
+            let reply = try connection.readReply()
+            #expect(errorCode(reply) == code, "\(request) → \(String(describing: reply))")
+            #expect(((reply?["error"] as? [String: Any])?["message"] as? String)?.isEmpty == false)
+        }
+        // The query echoed back for a syntax error, and the id kept.
+        try connection.send(#"{"jsonrpc":"2.0","id":"q","method":"search","params":{"query":"foo AND"}}"# + "\n")
+        let syntax = try #require(try connection.readReply())
+        #expect(syntax["id"] as? String == "q")
+        #expect(((syntax["error"] as? [String: Any])?["data"] as? [String: Any])?["query"] as? String == "foo AND")
+
+        // Invalid UTF-8 inside a line.
+        try connection.send([UInt8](#"{"jsonrpc":"2.0","id":11,"method":"search","params":{"query":""#.utf8) + [0xFF, 0xFE] + [UInt8]("\"}}\n".utf8))
+        #expect(errorCode(try connection.readReply()) == -32700)
+        // A notification (no id) gets no reply: the next reply is for the next request.
+        try connection.send(#"{"jsonrpc":"2.0","method":"ping"}"# + "\n" + #"{"jsonrpc":"2.0","id":12,"method":"ping"}"# + "\n")
+        #expect(try connection.readReply()?["id"] as? Int == 12)
+        try expectServing(daemon)
+        daemon.stop()
+    }
+
+    @Test func anEightMebibyteLineGetsAnErrorAndTheConnectionIsClosed() throws {
+        let daemon = try Daemon(index: try SharedIndex.path())
+        let connection = try RawConnection(path: daemon.socketPath)
+        let huge = #"{"jsonrpc":"2.0","id":1,"method":"search","params":{"query":""# + String(repeating: "a", count: 8 << 20) + "\"}}\n"
+        // The daemon may close while we are still sending: that is the point.
+        try? connection.send(huge)
+        let reply = try connection.readReply()
+        #expect(errorCode(reply) == -32003)
+        #expect(try connection.readLine() == nil, "the connection should be closed after an over-long line")
+        try expectServing(daemon)
+        daemon.stop()
+    }
+
+    @Test func halfSentLinesAndIdleConnectionsDoNotHurtOthers() throws {
+        let daemon = try Daemon(index: try SharedIndex.path(), arguments: ["--idle-timeout", "1"])
+        do {
+            let half = try RawConnection(path: daemon.socketPath)
+            try half.send(#"{"jsonrpc":"2.0","id":1,"method":"sea"#)
+        }  // closed here, mid-line
+        try expectServing(daemon)
+
+        let idle = try RawConnection(path: daemon.socketPath)
+        // Sends nothing: the daemon closes it after the idle timeout (EOF is the signal).
+        #expect(try idle.readLine(timeout: 10_000) == nil)
+        try expectServing(daemon)
+        daemon.stop()
+    }
+
+    @Test func tooManyRequestsInFlightOrConnectionsGetOverloaded() throws {
+        let daemon = try Daemon(index: try SharedIndex.path(), arguments: ["--max-in-flight", "4", "--max-connections", "2"])
+        let connection = try RawConnection(path: daemon.socketPath)
+        var batch = ""
+        for number in 0..<40 { batch += #"{"jsonrpc":"2.0","id":\#(number),"method":"search","params":{"query":"diplomacy"}}"# + "\n" }
+        try connection.send(batch)
+        var answered = 0
+        var overloaded = 0
+        for number in 0..<40 {
+            let reply = try #require(try connection.readReply())
+            #expect(reply["id"] as? Int == number)
+            if reply["result"] != nil { answered += 1 }
+            if errorCode(reply) == -32004 { overloaded += 1 }
+        }
+        #expect(answered >= 4)
+        #expect(overloaded > 0)
+        #expect(answered + overloaded == 40)
+
+        let second = try RawConnection(path: daemon.socketPath)
+        try second.send(#"{"jsonrpc":"2.0","id":1,"method":"ping"}"# + "\n")
+        #expect(try second.readReply()?["result"] != nil)
+        let third = try RawConnection(path: daemon.socketPath)
+        #expect(errorCode(try third.readReply()) == -32004)
+        daemon.stop()
+    }
+
+    @Test func theSocketIsPrivateAndNeverTakenFromAnotherDaemonOrAFile() throws {
+        let daemon = try Daemon(index: try SharedIndex.path())
+        var info = stat()
+        #expect(lstat(daemon.socketPath, &info) == 0)
+        #expect(info.st_mode & 0o777 == 0o600)
+
+        // A second daemon on the same path is refused, and the first keeps its socket.
+        let second = try run(Paths.quarry, ["serve", "--index", try SharedIndex.path(), "--socket", daemon.socketPath])
+        #expect(second.status != 0)
+        #expect(second.stderr.contains("already serving"))
+        try expectServing(daemon)
+
+        // A regular file at the path is left alone.
+        let directory = try Paths.temporaryDirectory()
+        let file = directory + "/not-a-socket"
+        try "precious".write(toFile: file, atomically: true, encoding: .utf8)
+        let onFile = try run(Paths.quarry, ["serve", "--index", try SharedIndex.path(), "--socket", file])
+        #expect(onFile.status != 0)
+        #expect(onFile.stderr.contains("not a socket"))
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == "precious")
+
+        // A stale socket (its daemon gone) is replaced; a clean stop removes the socket.
+        #expect(daemon.stop(SIGKILL) != 0)
+        #expect(FileManager.default.fileExists(atPath: daemon.socketPath))
+        let successor = try Daemon(index: try SharedIndex.path(), socketPath: daemon.socketPath)
+        try expectServing(successor)
+        #expect(successor.stop() == 0)
+        #expect(!FileManager.default.fileExists(atPath: daemon.socketPath))
+    }
+
+    @Test(.enabled(if: getuid() == 0, "needs root to run a client as another user"))
+    func aPeerOutsideTheAllowListIsRefused() throws {
+        let directory = try Paths.temporaryDirectory()
+        chmod(directory, 0o755)
+        let socketPath = directory + "/q.sock"
+        // Mode 0666 so that the file's permissions let `nobody` in and SO_PEERCRED is what refuses.
+        let daemon = try Daemon(index: try SharedIndex.path(), socketPath: socketPath,
+                                arguments: ["--allow-uid", "0", "--socket-mode", "0666"])
+        // The client is the real CLI, run as `nobody`.
+        let asNobody = try run("/usr/bin/setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                                                    Paths.quarry, "search", "diplomacy", "--socket", socketPath])
+        #expect(asNobody.status != 0)
+        #expect(asNobody.stderr.contains("may not query"), "nobody got: \(asNobody.stdout) \(asNobody.stderr)")
+        try expectServing(daemon)
+        try daemon.waitForLog("refused a peer")
+        daemon.stop()
+    }
+
+    @Test func sigtermDuringLoadAnswersWhatIsInFlightAndExitsCleanly() async throws {
+        let daemon = try Daemon(index: try SharedIndex.path())
+        let connection = try RawConnection(path: daemon.socketPath)
+        var batch = ""
+        for number in 0..<100 { batch += #"{"jsonrpc":"2.0","id":\#(number),"method":"search","params":{"query":"sanctions OR diplomacy","facets":["author"]}}"# + "\n" }
+        try connection.send(batch)
+        // The first reply proves the batch arrived; then stop while the rest are in flight.
+        let first = try #require(try connection.readReply())
+        #expect(first["id"] as? Int == 0)
+        kill(daemon.process.processIdentifier, SIGTERM)
+        var answered = 1
+        while let reply = try connection.readReply() {
+            #expect(reply["result"] != nil, "a request in flight failed at shutdown: \(reply)")
+            answered += 1
+        }
+        #expect(daemon.stop() == 0)
+        #expect(!FileManager.default.fileExists(atPath: daemon.socketPath))
+        #expect(daemon.log.contains("stopped"))
+        print("SIGTERM with 100 requests sent: \(answered) answered before the connection closed")
+    }
+
+    @Test func thePythonExampleClientTalksToTheDaemon() throws {
+        let daemon = try Daemon(index: try SharedIndex.path())
+        let search = try run("/usr/bin/env", ["python3", Paths.pythonClient, "--socket", daemon.socketPath, "search", "sanctions", "--type", "comment", "--limit", "3"])
+        #expect(search.status == 0, "\(search.stderr)")
+        #expect(search.stdout.split(separator: "\n").count == 4)
+        #expect(search.stdout.contains("\tcomment\t"))
+        let get = try run("/usr/bin/env", ["python3", Paths.pythonClient, "--socket", daemon.socketPath, "get", "world/north-korea-military-delegation-russia#2"])
+        #expect(get.status == 0)
+        #expect(get.stdout.contains("Golova Hvosta"))
+        let bad = try run("/usr/bin/env", ["python3", Paths.pythonClient, "--socket", daemon.socketPath, "search", "foo AND"])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("foo AND"))
+        daemon.stop()
+    }
+}

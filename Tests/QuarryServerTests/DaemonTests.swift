@@ -1,0 +1,202 @@
+import Foundation
+import QuarryClient
+import QuarryProtocol
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `quarry serve`, started as the real binary on a real socket.
+@Suite(.serialized)
+struct DaemonTests {
+    @Test func everyMethodAnswersWithTheIndexRevision() async throws {
+        let daemon = try Daemon(index: try SharedIndex.path())
+        let client = try await QuarryClient.connect(socketPath: daemon.socketPath)
+
+        let ping = try await client.ping()
+        #expect(ping.revision >= 1)
+
+        let page = try await client.search(SearchRequest(query: "sanctions", type: .comment, limit: 5))
+        #expect(page.revision == ping.revision)
+        #expect(page.hits.count == 5)
+        #expect(page.hits.allSatisfy { $0.kind == .comment && $0.article != nil })
+
+        let article = try await client.get(id: "world/north-korea-military-delegation-russia")
+        guard case .article(let record) = article.document else {
+            Issue.record("get of an article id returned \(article.document)")
+            return
+        }
+        #expect(record.comments.map(\.author) == ["Vladimir", "Golova Hvosta", "AlanDV", "PeterV", "Vladimir", "Donatello"])
+        #expect(record.comments.first?.duplicates?.accounts == 2)
+
+        let comment = try await client.get(id: "world/north-korea-military-delegation-russia#2")
+        guard case .comment(let second) = comment.document else {
+            Issue.record("get of a comment id returned \(comment.document)")
+            return
+        }
+        #expect(second.author == "Golova Hvosta")
+
+        let stats = try await client.stats()
+        #expect(stats.index.articles == 58)
+        #expect(stats.index.comments == 380)
+        #expect(stats.server.requests >= 4)
+        #expect(stats.server.openConnections == 1)
+
+        let suggestion = try await client.suggest("diplomcy")
+        #expect(suggestion.suggestion == "diplomacy")
+
+        await client.close()
+        #expect(daemon.stop() == 0)
+    }
+
+    @Test func searchThroughTheSocketPrintsWhatADirectSearchPrints() async throws {
+        let index = try SharedIndex.path()
+        let daemon = try Daemon(index: index)
+        for query in ["diplomacy", "\"climate change\"", "by:vladimir", "sanction* -russia", "title:election"] {
+            let direct = try run(Paths.quarry, ["search", query, "--index", index, "--json", "--limit", "20"])
+            let viaSocket = try run(Paths.quarry, ["search", query, "--socket", daemon.socketPath, "--json", "--limit", "20"])
+            #expect(direct.status == 0 && viaSocket.status == 0, "\(query): \(direct.stderr) \(viaSocket.stderr)")
+            #expect(direct.stdout == viaSocket.stdout, "results for \(query) differ")
+            #expect(!direct.stdout.isEmpty)
+        }
+        let badDirect = try run(Paths.quarry, ["search", "foo AND", "--index", index])
+        let badSocket = try run(Paths.quarry, ["search", "foo AND", "--socket", daemon.socketPath])
+        #expect(badDirect.status == 2 && badSocket.status == 2)
+        #expect(badSocket.stderr.contains("\"foo AND\""))
+        daemon.stop()
+    }
+
+    @Test func sixtyFourClientsPipeliningTwoHundredRequestsEachGetEveryReplyInOrder() async throws {
+        let daemon = try Daemon(index: try SharedIndex.path())
+        // Each query's expected first hit and total, from one plain call.
+        let queries = ["diplomacy", "sanctions", "election", "climate", "referee", "museum", "wheat", "court"]
+        let probe = try await QuarryClient.connect(socketPath: daemon.socketPath)
+        var expected: [String: (String, Int)] = [:]
+        for query in queries {
+            let page = try await probe.search(SearchRequest(query: query, limit: 3))
+            expected[query] = (page.hits.first?.id ?? "", page.total)
+        }
+        await probe.close()
+        let answers = expected
+
+        let failures = try await withThrowingTaskGroup(of: Int.self) { group in
+            for clientNumber in 0..<64 {
+                group.addTask {
+                    let client = try await QuarryClient.connect(socketPath: daemon.socketPath)
+                    // All 200 go out before the replies come back: pipelined on one connection.
+                    let failures = try await withThrowingTaskGroup(of: Bool.self) { requests in
+                        for number in 0..<200 {
+                            let query = queries[(clientNumber + number) % queries.count]
+                            requests.addTask {
+                                let page = try await client.search(SearchRequest(query: query, limit: 3))
+                                return page.hits.first?.id == answers[query]?.0 && page.total == answers[query]?.1
+                            }
+                        }
+                        var wrong = 0
+                        for try await correct in requests where !correct { wrong += 1 }
+                        return wrong
+                    }
+                    await client.close()
+                    return failures
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(failures == 0)
+
+        // The order promise, checked on the wire: ids come back exactly as sent.
+        let raw = try RawConnection(path: daemon.socketPath)
+        var batch = ""
+        for number in 0..<200 {
+            batch += #"{"jsonrpc":"2.0","id":\#(number),"method":"search","params":{"query":"\#(queries[number % queries.count])","limit":1}}"# + "\n"
+        }
+        try raw.send(batch)
+        for number in 0..<200 {
+            let reply = try #require(try raw.readReply())
+            #expect(reply["id"] as? Int == number)
+            #expect(reply["result"] != nil)
+        }
+        #expect(daemon.stop() == 0)
+    }
+
+    @Test func documentsCommittedWhileServingAreFoundWithinASecondAndNoRequestFails() async throws {
+        let directory = try Paths.temporaryDirectory()
+        let corpus = directory + "/corpus"
+        let index = directory + "/index"
+        try FileManager.default.copyItem(atPath: Paths.corpus, toPath: corpus)
+        #expect(try run(Paths.quarry, ["index", corpus, "--index", index, "--quiet"]).status == 0)
+        let daemon = try Daemon(index: index)
+
+        let stop = ManagedAtomicFlag()
+        // Eight clients query without pause for the whole run.
+        let querying = Task {
+            try await withThrowingTaskGroup(of: (Int, Int).self) { group in
+                for number in 0..<8 {
+                    group.addTask {
+                        let client = try await QuarryClient.connect(socketPath: daemon.socketPath)
+                        var served = 0
+                        var failed = 0
+                        while !stop.isSet {
+                            do {
+                                _ = try await client.search(SearchRequest(query: number % 2 == 0 ? "diplomacy" : "zebrafinch*", limit: 5))
+                                served += 1
+                            } catch {
+                                failed += 1
+                            }
+                        }
+                        await client.close()
+                        return (served, failed)
+                    }
+                }
+                var total = (0, 0)
+                for try await (served, failed) in group { total = (total.0 + served, total.1 + failed) }
+                return total
+            }
+        }
+
+        let probe = try await QuarryClient.connect(socketPath: daemon.socketPath)
+        var worstDelay = 0.0
+        for round in 0..<4 {
+            let word = "zebrafinch\(round)"
+            let file = corpus + "/live/added-\(round).txt"
+            try FileManager.default.createDirectory(atPath: corpus + "/live", withIntermediateDirectories: true)
+            try "A \(word) sighting\nBirdwatchers report a \(word) in the park.\n1 Comment\nZoë\nI saw the \(word) too.\n"
+                .write(toFile: file, atomically: true, encoding: .utf8)
+            #expect(try run(Paths.quarry, ["index", corpus, "--index", index, "--quiet"]).status == 0)
+            let committed = Date()
+            // Poll the daemon until the commit shows (bounded): the figure under test is this delay.
+            var found = false
+            while Date().timeIntervalSince(committed) < 5 {
+                if try await probe.search(SearchRequest(query: word, limit: 5)).total == 2 {
+                    found = true
+                    break
+                }
+            }
+            worstDelay = max(worstDelay, Date().timeIntervalSince(committed))
+            #expect(found, "\(word) never became searchable")
+            if round % 2 == 1 {
+                // Delete the previous round's file: its article and comment must go too.
+                try FileManager.default.removeItem(atPath: corpus + "/live/added-\(round - 1).txt")
+                #expect(try run(Paths.quarry, ["index", corpus, "--index", index, "--quiet"]).status == 0)
+                #expect(try await probe.search(SearchRequest(query: "zebrafinch\(round - 1)", limit: 5)).total == 0)
+            }
+        }
+        stop.set()
+        let (served, failed) = try await querying.value
+        await probe.close()
+        #expect(worstDelay < 1.0, "a commit took \(worstDelay) s to become visible")
+        #expect(failed == 0)
+        #expect(served > 0)
+        print("live indexing: \(served) requests served, \(failed) failed, slowest visibility \(String(format: "%.3f", worstDelay)) s")
+        daemon.stop()
+    }
+}
+
+/// A flag one task sets and others read.
+final class ManagedAtomicFlag: @unchecked Sendable {
+    // @unchecked: guarded by `lock`.
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.withLock { value = true } }
+    var isSet: Bool { lock.withLock { value } }
+}
