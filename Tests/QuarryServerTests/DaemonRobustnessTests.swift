@@ -201,3 +201,48 @@ struct DaemonRobustnessTests {
         daemon.stop()
     }
 }
+
+/// systemd socket activation, done the way systemd does it: the socket is bound
+/// by someone else and handed over as fd 3 with LISTEN_FDS/LISTEN_PID.
+@Suite struct SocketActivationTests {
+    @Test func theDaemonServesASocketItIsHanded() throws {
+        let directory = try Paths.temporaryDirectory()
+        let socketPath = directory + "/activated.sock"
+        // Python plays systemd: bind, listen, put the socket at fd 3, exec the daemon
+        // with LISTEN_PID set to its own pid (exec keeps the pid).
+        let launcher = """
+            import os, socket, sys
+            s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(16)
+            os.dup2(s.fileno(), 3)
+            os.set_inheritable(3, True)
+            env = dict(os.environ, LISTEN_FDS="1", LISTEN_PID=str(os.getpid()))
+            os.execve(sys.argv[2], [sys.argv[2], "serve", "--index", sys.argv[3], "--log-level", "info"], env)
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", launcher, socketPath, Paths.quarry, try SharedIndex.path()]
+        let err = Pipe()
+        process.standardError = err
+        try process.run()
+        defer {
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+        }
+        // Wait for the daemon's "serving" line: the signal that it adopted the socket.
+        var log = ""
+        while !log.contains("serving") {
+            let chunk = err.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            log += String(decoding: chunk, as: UTF8.self)
+        }
+        #expect(log.contains("systemd"), "\(log)")
+        let connection = try RawConnection(path: socketPath)
+        try connection.send(#"{"jsonrpc":"2.0","id":1,"method":"ping"}"# + "\n")
+        #expect(try connection.readReply()?["result"] != nil)
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        // The socket belongs to systemd: the daemon leaves it in place.
+        #expect(FileManager.default.fileExists(atPath: socketPath))
+    }
+}
