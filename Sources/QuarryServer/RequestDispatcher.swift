@@ -51,85 +51,33 @@ struct RequestDispatcher: Sendable {
     }
 
     private func handle(_ data: Data) async -> (RPCID?, Outcome) {
-        // Foundation's decoder would quietly repair bad UTF-8; the protocol says it is an error.
-        guard String(validating: data, as: UTF8.self) != nil else {
-            return (.null, .failure(RPCError(code: RPCError.parseError, message: "the request is not valid UTF-8")))
-        }
-        let envelope: RPCEnvelope
-        do {
-            envelope = try JSONDecoder().decode(RPCEnvelope.self, from: data)
-        } catch let error as DecodingError {
-            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty {
-                return (.null, .failure(RPCError(code: RPCError.parseError, message: "the request is not valid JSON (one UTF-8 JSON object per line)")))
-            }
-            if case .typeMismatch(_, let context) = error, context.codingPath.isEmpty {
-                return (.null, .failure(RPCError(code: RPCError.invalidRequest, message: "the request must be a JSON object, not an array or a bare value")))
-            }
-            return (.null, .failure(RPCError(code: RPCError.invalidRequest, message: "the request is not a JSON-RPC 2.0 request: \(error.fieldDescription)")))
-        } catch {
-            return (.null, .failure(RPCError(code: RPCError.parseError, message: "the request is not valid JSON")))
-        }
-        let id = envelope.id
-        guard envelope.jsonrpc == "2.0" else {
-            return (id ?? .null, .failure(RPCError(code: RPCError.invalidRequest, message: "\"jsonrpc\" must be \"2.0\"")))
-        }
-        guard let name = envelope.method else {
-            return (id ?? .null, .failure(RPCError(code: RPCError.invalidRequest, message: "the request has no \"method\"")))
-        }
-        guard let method = RPCMethod(rawValue: name) else {
-            let known = RPCMethod.allCases.map(\.rawValue).joined(separator: ", ")
-            return (id ?? .null, .failure(RPCError(code: RPCError.methodNotFound, message: "no method '\(name)'; the methods are \(known)")))
-        }
-        return (id, await dispatch(method, data))
-    }
-
-    private func dispatch(_ method: RPCMethod, _ data: Data) async -> Outcome {
-        switch method {
-        case .search:
-            return await call(data) { (request: SearchRequest, searcher) throws(QuarryError) in try searcher.search(request) }
-        case .get:
-            return await call(data) { (params: GetParams, searcher) throws(QuarryError) in
-                GetResult(revision: try searcher.revision, document: try searcher.get(id: params.id))
-            }
-        case .suggest:
-            return await call(data) { (params: SuggestParams, searcher) throws(QuarryError) in
-                SuggestResult(revision: try searcher.revision, query: params.query, suggestion: try searcher.suggest(params.query))
-            }
-        case .ping:
-            return await call(data, optional: true) { (_: NoParams, searcher) throws(QuarryError) in
-                PingResult(revision: try searcher.revision, version: Self.version)
-            }
-        case .stats:
-            let metrics = metrics
-            let threads = pool.threadCount
-            return await call(data, optional: true) { (_: NoParams, searcher) throws(QuarryError) in
-                let index = try searcher.stats()
-                return StatsResult(revision: index.revision, index: index, server: metrics.snapshot(searcherThreads: threads))
-            }
+        let (id, parsed) = RequestParser.parse(data)
+        switch parsed {
+        case .failure(let error): return (id, .failure(error))
+        case .success(let request): return (id, await execute(request))
         }
     }
 
-    /// Decodes `params` as `P` and runs `body` on a searcher thread.
-    private func call<P: Decodable & Sendable, R: Encodable & Sendable>(
-        _ data: Data, optional: Bool = false, _ body: @escaping @Sendable (P, Searcher) throws(QuarryError) -> R
-    ) async -> Outcome {
-        let params: P
+    /// Runs a request on a searcher thread.
+    private func execute(_ request: ParsedRequest) async -> Outcome {
+        let metrics = metrics
+        let threads = pool.threadCount
         do {
-            let decoded = try JSONDecoder().decode(ParamsOnly<P>.self, from: data)
-            if let value = decoded.params {
-                params = value
-            } else if optional, let empty = try? JSONDecoder().decode(P.self, from: Data("{}".utf8)) {
-                params = empty
-            } else {
-                return .failure(RPCError(code: RPCError.invalidParams, message: "this method needs \"params\""))
-            }
-        } catch let error as DecodingError {
-            return .failure(RPCError(code: RPCError.invalidParams, message: "invalid params: \(error.fieldDescription)"))
-        } catch {
-            return .failure(RPCError(code: RPCError.invalidParams, message: "invalid params"))
-        }
-        do {
-            return .success(try await pool.run { searcher throws(QuarryError) in try body(params, searcher) })
+            return .success(try await pool.run { searcher throws(QuarryError) -> any Encodable & Sendable in
+                switch request {
+                case .search(let search):
+                    return try searcher.search(search)
+                case .get(let params):
+                    return GetResult(revision: try searcher.revision, document: try searcher.get(id: params.id))
+                case .suggest(let params):
+                    return SuggestResult(revision: try searcher.revision, query: params.query, suggestion: try searcher.suggest(params.query))
+                case .ping:
+                    return PingResult(revision: try searcher.revision, version: Self.version)
+                case .stats:
+                    let index = try searcher.stats()
+                    return StatsResult(revision: index.revision, index: index, server: metrics.snapshot(searcherThreads: threads))
+                }
+            })
         } catch {
             return .failure(Self.rpcError(error))
         }
@@ -151,10 +99,6 @@ struct RequestDispatcher: Sendable {
         }
         return RPCError(code: code, message: error.message, data: data)
     }
-}
-
-private struct ParamsOnly<P: Decodable>: Decodable {
-    var params: P?
 }
 
 /// A success reply around a result whose type is only known at run time.
