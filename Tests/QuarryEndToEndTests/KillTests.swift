@@ -31,6 +31,13 @@ import XapianKit
         let totalComments: Int
     }
 
+    /// The fields of `quarry check --json` this test reads.
+    struct CheckReport: Decodable {
+        let problems: [String]
+        let stale: [String]
+        let xapianErrors: Int
+    }
+
     /// What one read-only look at the index found.
     struct Snapshot {
         let revision: UInt64
@@ -129,6 +136,10 @@ import XapianKit
         try Self.checkEveryArticleHoldsItsComments(index, afterKill, expected: expected)
         let check = try Database.check(path: index)
         #expect(check.errors == 0, "\(check.report)")
+        // Quarry's own checker agrees, and sees the uncommitted files as merely stale.
+        let report = try succeed("quarry", "check", "--index", index, "--corpus", corpus, "--json").decode(CheckReport.self)
+        #expect(report.problems.isEmpty && report.xapianErrors == 0, "\(report.problems)")
+        #expect(report.stale.count == articleCount - afterKill.records.count)
 
         // The rerun reads only what the killed run had not committed.
         let rerun = try succeed("quarry", "index", corpus, "--index", index, "--json").decode(IndexSummary.self)
@@ -143,6 +154,8 @@ import XapianKit
         #expect(final.articles == articleCount && final.comments == expectedComments && final.files == articleCount)
         let finalSnapshot = try Self.snapshot(index)
         try Self.checkEveryArticleHoldsItsComments(index, finalSnapshot, expected: expected)
+        let finalReport = try succeed("quarry", "check", "--index", index, "--corpus", corpus, "--json").decode(CheckReport.self)
+        #expect(finalReport.problems.isEmpty && finalReport.stale.isEmpty, "\(finalReport.problems)")
     }
 }
 
