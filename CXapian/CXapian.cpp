@@ -249,10 +249,19 @@ bool cx_db_postlist(cx_db *db, const char *term, size_t len, size_t limit, cx_do
 }
 
 cx_termlist *cx_db_allterms(cx_db *db, const char *prefix, size_t len, cx_error **err) {
+    return cx_db_allterms_min_freq(db, prefix, len, 0, err);
+}
+
+cx_termlist *cx_db_allterms_min_freq(cx_db *db, const char *prefix, size_t len, uint32_t min_freq,
+                                     cx_error **err) {
     return guard(err, [&] {
         const std::string p = bytes(prefix, len);
-        return collect(db->db->allterms_begin(p), db->db->allterms_end(p),
-                       [](const Xapian::TermIterator &it) { return it.get_termfreq(); });
+        auto list = std::make_unique<cx_termlist>();
+        for (auto it = db->db->allterms_begin(p); it != db->db->allterms_end(p); ++it) {
+            const Xapian::doccount freq = it.get_termfreq();
+            if (freq >= min_freq) list->items.emplace_back(*it, freq);
+        }
+        return list.release();
     });
 }
 
@@ -308,6 +317,13 @@ bool cx_db_replace_document_by_term(cx_db *db, const char *term, size_t len, con
     });
 }
 
+bool cx_db_replace_document(cx_db *db, cx_docid docid, const cx_doc *doc, cx_error **err) {
+    return guard(err, [&] {
+        writer(db).replace_document(docid, doc->doc);
+        return true;
+    });
+}
+
 bool cx_db_delete_document_by_term(cx_db *db, const char *term, size_t len, cx_error **err) {
     return guard(err, [&] {
         writer(db).delete_document(bytes(term, len));
@@ -359,6 +375,13 @@ bool cx_doc_add_term(cx_doc *doc, const char *term, size_t len, uint32_t wdfinc,
 bool cx_doc_add_boolean_term(cx_doc *doc, const char *term, size_t len, cx_error **err) {
     return guard(err, [&] {
         doc->doc.add_boolean_term(bytes(term, len));
+        return true;
+    });
+}
+
+bool cx_doc_remove_term(cx_doc *doc, const char *term, size_t len, cx_error **err) {
+    return guard(err, [&] {
+        doc->doc.remove_term(bytes(term, len));
         return true;
     });
 }
@@ -637,6 +660,17 @@ bool cx_enquire_set_query(cx_enquire *enquire, const cx_query *query, cx_error *
 bool cx_enquire_set_sort_by_value(cx_enquire *enquire, uint32_t slot, bool reverse, cx_error **err) {
     return guard(err, [&] {
         enquire->enquire.set_sort_by_value_then_relevance(slot, reverse);
+        return true;
+    });
+}
+
+bool cx_enquire_set_sort_by_value_missing(cx_enquire *enquire, uint32_t slot, bool reverse,
+                                          const char *missing, size_t len, cx_error **err) {
+    return guard(err, [&] {
+        auto keymaker = std::make_unique<Xapian::MultiValueKeyMaker>();
+        keymaker->add_value(slot, reverse, bytes(missing, len));
+        // The enquire keeps the released key maker alive by reference count.
+        enquire->enquire.set_sort_by_key_then_relevance(keymaker.release()->release(), false);
         return true;
     });
 }

@@ -121,6 +121,11 @@ bool cx_db_postlist(cx_db *db, const char *term, size_t len, size_t limit,
 /** Every term starting with `prefix`, with its term frequency. */
 cx_termlist *_Nullable cx_db_allterms(cx_db *db, const char *prefix, size_t len,
                                       cx_error *_Nullable *_Nullable err);
+/** Like cx_db_allterms, but only the terms indexing at least `min_freq`
+ *  documents: rare terms are skipped in C++ instead of crossing the boundary. */
+cx_termlist *_Nullable cx_db_allterms_min_freq(cx_db *db, const char *prefix, size_t len,
+                                               uint32_t min_freq,
+                                               cx_error *_Nullable *_Nullable err);
 /** Every metadata key starting with `prefix` (counts are 0). */
 cx_termlist *_Nullable cx_db_metadata_keys(cx_db *db, const char *prefix, size_t len,
                                            cx_error *_Nullable *_Nullable err);
@@ -146,6 +151,9 @@ bool cx_db_add_document(cx_db *db, const struct cx_doc *doc, cx_docid *_Nullable
 bool cx_db_replace_document_by_term(cx_db *db, const char *term, size_t len,
                                     const struct cx_doc *doc,
                                     cx_error *_Nullable *_Nullable err);
+/** Replaces document `docid` with `doc` (adds it under that docid when absent). */
+bool cx_db_replace_document(cx_db *db, cx_docid docid, const struct cx_doc *doc,
+                            cx_error *_Nullable *_Nullable err);
 /** Deletes every document indexed by `term`. */
 bool cx_db_delete_document_by_term(cx_db *db, const char *term, size_t len,
                                    cx_error *_Nullable *_Nullable err);
@@ -169,6 +177,10 @@ bool cx_doc_add_term(cx_doc *doc, const char *term, size_t len, uint32_t wdfinc,
                      cx_error *_Nullable *_Nullable err);
 bool cx_doc_add_boolean_term(cx_doc *doc, const char *term, size_t len,
                              cx_error *_Nullable *_Nullable err);
+/** Removes `term` and its positions; fails with InvalidArgumentError when the
+ *  document does not hold it. */
+bool cx_doc_remove_term(cx_doc *doc, const char *term, size_t len,
+                        cx_error *_Nullable *_Nullable err);
 bool cx_doc_set_value(cx_doc *doc, uint32_t slot, const char *value, size_t len,
                       cx_error *_Nullable *_Nullable err);
 char *_Nullable cx_doc_get_value(cx_doc *doc, uint32_t slot, size_t *len,
@@ -314,6 +326,11 @@ bool cx_enquire_set_query(cx_enquire *enquire, const cx_query *query,
 /** Sort by the value in `slot` (descending when `reverse`), ties by relevance. */
 bool cx_enquire_set_sort_by_value(cx_enquire *enquire, uint32_t slot, bool reverse,
                                   cx_error *_Nullable *_Nullable err);
+/** Like cx_enquire_set_sort_by_value, but documents without a value in `slot`
+ *  sort as if they held `missing` (e.g. "\xff" to put them last in ascending order). */
+bool cx_enquire_set_sort_by_value_missing(cx_enquire *enquire, uint32_t slot, bool reverse,
+                                          const char *missing, size_t len,
+                                          cx_error *_Nullable *_Nullable err);
 /** Keep at most `max` hits per distinct value of `slot`. */
 bool cx_enquire_set_collapse_key(cx_enquire *enquire, uint32_t slot, uint32_t max,
                                  cx_error *_Nullable *_Nullable err);

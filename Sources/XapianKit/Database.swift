@@ -74,10 +74,11 @@ public class Database {
         }
     }
 
-    /// Every term that starts with `prefix`, with its term frequency.
-    public func allTerms(prefix: String) throws(XapianError) -> [TermCount] {
+    /// Every term that starts with `prefix`, with its term frequency; with
+    /// `minFrequency`, only the terms that index at least that many documents.
+    public func allTerms(prefix: String, minFrequency: UInt32 = 0) throws(XapianError) -> [TermCount] {
         try withBytes(prefix) { (bytes, length) throws(XapianError) in
-            takeTermList(try xapianCall { cx_db_allterms(handle, bytes, length, $0) })
+            takeTermList(try xapianCall { cx_db_allterms_min_freq(handle, bytes, length, minFrequency, $0) })
         }
     }
 
@@ -165,6 +166,12 @@ public final class WritableDatabase: Database {
         try withBytes(uniqueTerm) { (bytes, length) throws(XapianError) in
             try xapianCheck { cx_db_replace_document_by_term(handle, bytes, length, document.handle, $0) }
         }
+    }
+
+    /// Replaces the document numbered `id` (read with `document(_:)` and changed,
+    /// typically) with `document`.
+    public func replace(_ id: DocumentID, with document: Document) throws(XapianError) {
+        try xapianCheck { cx_db_replace_document(handle, id, document.handle, $0) }
     }
 
     /// Deletes every document indexed by `term`.

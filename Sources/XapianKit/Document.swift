@@ -28,6 +28,13 @@ public final class Document {
         }
     }
 
+    /// Removes `term` with its positions; an `InvalidArgumentError` when absent.
+    public func removeTerm(_ term: String) throws(XapianError) {
+        try withBytes(term) { (bytes, length) throws(XapianError) in
+            try xapianCheck { cx_doc_remove_term(handle, bytes, length, $0) }
+        }
+    }
+
     public func setValue(_ slot: UInt32, _ value: [UInt8]) throws(XapianError) {
         try withBytes(value) { (bytes, length) throws(XapianError) in
             try xapianCheck { cx_doc_set_value(handle, slot, bytes, length, $0) }

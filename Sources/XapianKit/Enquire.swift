@@ -22,6 +22,14 @@ public final class Enquire {
         try xapianCheck { cx_enquire_set_sort_by_value(handle, slot, descending, $0) }
     }
 
+    /// Orders by the value in `slot`, ties by relevance; documents without a
+    /// value sort as if they held `missing`.
+    public func sortByValue(_ slot: UInt32, descending: Bool, missing: [UInt8]) throws(XapianError) {
+        try withBytes(missing) { (bytes, length) throws(XapianError) in
+            try xapianCheck { cx_enquire_set_sort_by_value_missing(handle, slot, descending, bytes, length, $0) }
+        }
+    }
+
     /// Keeps at most `max` hits per distinct value of `slot`.
     public func collapse(on slot: UInt32, max: UInt32 = 1) throws(XapianError) {
         try xapianCheck { cx_enquire_set_collapse_key(handle, slot, max, $0) }
