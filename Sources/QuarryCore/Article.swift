@@ -53,15 +53,7 @@ public struct PublishedDate: Sendable, Equatable, Hashable {
     public init?(_ text: String) {
         let text = text.trimmingWhitespace()
         let bytes = Array(text.utf8)
-        func digits(_ range: Range<Int>) -> Int? {
-            guard range.upperBound <= bytes.count else { return nil }
-            var value = 0
-            for byte in bytes[range] {
-                guard byte >= 48 && byte <= 57 else { return nil }
-                value = value * 10 + Int(byte - 48)
-            }
-            return value
-        }
+        func digits(_ range: Range<Int>) -> Int? { Self.number(bytes, range) }
         guard bytes.count >= 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
               let year = digits(0..<4), let month = digits(5..<7), let dayOfMonth = digits(8..<10),
               (1...12).contains(month), (1...31).contains(dayOfMonth), year >= 1000
@@ -84,5 +76,18 @@ extension String {
         guard let first = firstIndex(where: { !$0.isWhitespace }) else { return "" }
         let last = lastIndex(where: { !$0.isWhitespace })!
         return String(self[first...last])
+    }
+}
+
+extension PublishedDate {
+    /// The decimal number written in `bytes[range]`; nil unless all digits.
+    static func number(_ bytes: [UInt8], _ range: Range<Int>) -> Int? {
+        guard range.lowerBound >= 0, range.upperBound <= bytes.count else { return nil }
+        var value = 0
+        for byte in bytes[range] {
+            guard byte >= 48 && byte <= 57 else { return nil }
+            value = value * 10 + Int(byte - 48)
+        }
+        return value
     }
 }

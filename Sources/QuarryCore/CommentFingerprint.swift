@@ -27,6 +27,17 @@ public enum CommentFingerprint {
 
     /// 16 hex digits; equal for texts that normalise the same.
     public static func of(_ text: String) -> String {
-        FNV1a64.hex(normalise(text).utf8)
+        of(text, normalised: normalise(text))
+    }
+
+    /// The fingerprint of `text` whose `normalise(text)` is already at hand.
+    public static func of(_ text: String, normalised: String) -> String {
+        guard normalised.isEmpty else { return FNV1a64.hex(normalised.utf8) }
+        // Nothing but symbols ("👍", "!!!"): normalising would make every such
+        // comment one false group, so only the same symbols match.
+        var hasher = FNV1a64()
+        hasher.combine([0])
+        hasher.combine(text.trimmingWhitespace().precomposedStringWithCompatibilityMapping.utf8)
+        return NearDuplicates.hex(hasher.value, digits: 16)
     }
 }

@@ -17,11 +17,13 @@ final class DocumentBuilder {
         try generator.setMaxWordLength(64)
     }
 
-    /// The article document followed by one document per comment, each with its unique id term.
-    func documents(for article: Article, file: String) throws -> [(idTerm: String, document: Document)] {
-        var result: [(String, Document)] = []
+    /// The article document followed by one document per comment, each with its
+    /// unique id term and, for a comment, its text's fingerprint.
+    func documents(for article: Article, file: String) throws -> [(idTerm: String, document: Document, fingerprint: String?)] {
+        var result: [(String, Document, String?)] = []
         result.reserveCapacity(article.comments.count + 1)
-        result.append(try articleDocument(article, file: file))
+        let (idTerm, document) = try articleDocument(article, file: file)
+        result.append((idTerm, document, nil))
         for index in article.comments.indices {
             result.append(try commentDocument(article, index, file: file))
         }
@@ -57,7 +59,7 @@ final class DocumentBuilder {
         try document.setValue(S.kind, DocumentKind.article.rawValue)
         if let published = article.published {
             try document.setValue(S.day, published.day)
-            try document.setValue(S.published, published.iso)
+            try document.setValue(S.published, published.sortKey)
         }
         let record = ArticleRecord(
             id: article.id, title: article.title, paragraphs: article.paragraphs, author: article.author,
@@ -67,7 +69,7 @@ final class DocumentBuilder {
         return (idTerm, document)
     }
 
-    private func commentDocument(_ article: Article, _ index: Int, file: String) throws -> (String, Document) {
+    private func commentDocument(_ article: Article, _ index: Int, file: String) throws -> (String, Document, String?) {
         typealias P = IndexSchema.Prefix
         typealias S = IndexSchema.Slot
         let comment = article.comments[index]
@@ -83,20 +85,29 @@ final class DocumentBuilder {
         try document.addBooleanTerm(IndexSchema.term(P.article, article.id))
         try document.addBooleanTerm(IndexSchema.fileTerm(file))
         try document.addBooleanTerm(IndexSchema.term(P.authorExact, IndexSchema.normalisedAuthor(comment.author)))
-        let fingerprint = CommentFingerprint.of(comment.text)
+        let normalised = CommentFingerprint.normalise(comment.text)
+        let fingerprint = CommentFingerprint.of(comment.text, normalised: normalised)
         try document.addBooleanTerm(P.fingerprint + fingerprint)
         try document.setValue(S.article, article.id)
         try document.setValue(S.author, comment.author)
         try document.setValue(S.kind, DocumentKind.comment.rawValue)
         try document.setValue(S.fingerprint, fingerprint)
+        if let shingles = NearDuplicates.shingles(ofNormalised: normalised) {
+            for term in NearDuplicates.bandTerms(NearDuplicates.signature(shingles)) { try document.addBooleanTerm(term) }
+        }
+        // A comment alone with its text until CoordinationMaintainer, at the end
+        // of the run, counts the copies and finds the clusters.
+        try document.setValue(S.accounts, number: 1)
+        try document.setValue(S.copies, number: 1)
+        try document.setValue(S.articles, number: 1)
         if let published = comment.published ?? article.published {
             try document.setValue(S.day, published.day)
-            try document.setValue(S.published, published.iso)
+            try document.setValue(S.published, published.sortKey)
         }
         let record = CommentRecord(
             id: id, article: article.id, articleTitle: article.title, author: comment.author,
             text: comment.text, published: comment.published?.iso, duplicates: nil)
         try document.setData(Array(encoder.encode(DocumentRecord.comment(record))))
-        return (idTerm, document)
+        return (idTerm, document, fingerprint)
     }
 }

@@ -4,7 +4,7 @@ import XapianKit
 /// slots, metadata keys. docs/SCHEMA.md is the reference for this file.
 public enum IndexSchema {
     /// Bumped when the layout changes incompatibly; stored in the index.
-    public static let version = "1"
+    public static let version = "2"
 
     public enum Prefix {
         /// Unique public id (boolean).
@@ -25,6 +25,13 @@ public enum IndexSchema {
         public static let fingerprint = "XH"
         /// Source name from JSON input (boolean).
         public static let source = "XS"
+        /// A comment's MinHash LSH band: `XB` + the band number (one base-32 digit)
+        /// + 40 bits of the band's hash (eight base-32 digits) (boolean). Comments sharing one are
+        /// near-duplicate candidates; see `NearDuplicates`.
+        public static let band = "XB"
+        /// The near-duplicate cluster a comment belongs to, by cluster id (boolean;
+        /// kept up to date by `CoordinationMaintainer`).
+        public static let cluster = "XC"
     }
 
     public enum Slot {
@@ -36,10 +43,30 @@ public enum IndexSchema {
         public static let kind: UInt32 = 2
         /// `YYYYMMDD`: date ranges.
         public static let day: UInt32 = 3
-        /// ISO 8601 time as given: date sorting.
+        /// The publication instant in UTC, `YYYYMMDDHHMMSS[fraction]`
+        /// (`PublishedDate.sortKey`): date sorting.
         public static let published: UInt32 = 4
         /// Comment fingerprint: collapsing duplicates.
         public static let fingerprint: UInt32 = 5
+        // Slots 6 to 13 describe a comment's duplicates. They depend on other
+        // comments, so `CoordinationMaintainer` rewrites them whenever a group or
+        // cluster changes; numbers use sortable_serialise for `accounts:3..`.
+        /// Distinct accounts that posted the comment's exact (normalised) text.
+        public static let accounts: UInt32 = 6
+        /// Comments with that exact text, this one included.
+        public static let copies: UInt32 = 7
+        /// Distinct articles those copies were posted under.
+        public static let articles: UInt32 = 8
+        /// Id of the near-duplicate cluster; empty when the comment is in none.
+        public static let cluster: UInt32 = 9
+        /// Comments in that cluster.
+        public static let clusterSize: UInt32 = 10
+        /// Distinct accounts in that cluster.
+        public static let clusterAccounts: UInt32 = 11
+        /// Jaccard similarity of the comment's shingles to the cluster's main text.
+        public static let similarity: UInt32 = 12
+        /// Distinct texts in the cluster.
+        public static let clusterVariants: UInt32 = 13
     }
 
     public enum Metadata {
@@ -47,6 +74,14 @@ public enum IndexSchema {
         public static let language = "quarry:language"
         /// `quarry:file:<path>` → the file's signature and what it produced.
         public static let filePrefix = "quarry:file:"
+        /// `quarry:dirty:h:<fingerprint>` and `quarry:dirty:c:<cluster>`: groups and
+        /// clusters whose duplicate values must be recomputed. Written in the same
+        /// commit as the change that caused them, cleared in the commit that
+        /// recomputes, so a run killed in between leaves them for the next run.
+        public static let dirtyFingerprintPrefix = "quarry:dirty:h:"
+        public static let dirtyClusterPrefix = "quarry:dirty:c:"
+        /// The near-duplicate similarity threshold the clusters were built with.
+        public static let nearThreshold = "quarry:near-threshold"
     }
 
     /// Xapian refuses terms over 245 bytes; leave room for the longest prefix.

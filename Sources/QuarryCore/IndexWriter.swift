@@ -28,10 +28,22 @@ final class IndexWriter {
     private var pendingDocuments = 0
     private var pendingBytes = 0
     private let logger: Logger
+    /// Shingle similarity at which comments cluster as near-duplicates.
+    let nearThreshold: Double
+    /// Set when the threshold changed: every cluster must be rebuilt.
+    private var rebuildCoordination = false
+    /// Texts and clusters this run touched, whose duplicate values must be
+    /// recomputed; each is also stored under a metadata key in the same batch.
+    private var dirtyFingerprints = Set<String>()
+    private var dirtyClusters = Set<String>()
 
-    /// - Parameter language: the stemming language for a new index; an existing
-    ///   index keeps the one it was built with (nil accepts it, another is an error).
-    init(path: String, language: String?, waitForLock: Bool, batchDocuments: Int, batchBytes: Int, logger: Logger) throws(QuarryError) {
+    /// - Parameters:
+    ///   - language: the stemming language for a new index; an existing index
+    ///     keeps the one it was built with (nil accepts it, another is an error).
+    ///   - nearThreshold: the near-duplicate threshold; nil keeps the index's
+    ///     (or the default for a new index), another value rebuilds the clusters.
+    init(path: String, language: String?, nearThreshold: Double? = nil, waitForLock: Bool, batchDocuments: Int,
+         batchBytes: Int, logger: Logger) throws(QuarryError) {
         self.path = path
         self.batchDocuments = batchDocuments
         self.batchBytes = batchBytes
@@ -59,6 +71,13 @@ final class IndexWriter {
                     throw QuarryError(.indexMismatch, "the index at '\(path)' has schema version '\(schema)', this quarry writes '\(IndexSchema.version)'; rebuild it into a new directory")
                 }
                 self.language = stored
+            }
+            let storedThreshold = Double(try database.metadata(IndexSchema.Metadata.nearThreshold))
+            self.nearThreshold = nearThreshold ?? storedThreshold ?? NearDuplicates.defaultThreshold
+            if storedThreshold != self.nearThreshold {
+                try database.setMetadata(IndexSchema.Metadata.nearThreshold, String(self.nearThreshold))
+                // A new index has nothing to rebuild; an existing one regroups everything.
+                rebuildCoordination = storedThreshold != nil
             }
             builder = try DocumentBuilder(language: self.language, spellingDatabase: database)
         } catch let error as XapianError {
@@ -90,10 +109,12 @@ final class IndexWriter {
     /// Replaces everything a file produced with `articles`.
     func replaceFile(_ record: FileRecord, articles: [Article]) throws(QuarryError) {
         try mapErrors {
+            try markDirty(documentsWithTerm: IndexSchema.fileTerm(record.path))
             try database.deleteDocuments(withTerm: IndexSchema.fileTerm(record.path))
             for article in articles {
-                for (idTerm, document) in try builder.documents(for: article, file: record.path) {
+                for (idTerm, document, fingerprint) in try builder.documents(for: article, file: record.path) {
                     try database.replace(uniqueTerm: idTerm, with: document)
+                    if let fingerprint { try markDirty(fingerprint: fingerprint) }
                     pendingDocuments += 1
                 }
             }
@@ -111,11 +132,63 @@ final class IndexWriter {
     /// Deletes everything a vanished file produced.
     func removeFile(_ relativePath: String) throws(QuarryError) {
         try mapErrors {
+            try markDirty(documentsWithTerm: IndexSchema.fileTerm(relativePath))
             try database.deleteDocuments(withTerm: IndexSchema.fileTerm(relativePath))
             try database.setMetadata(IndexSchema.metadataKey(forFile: relativePath), "")
         }
         pendingDocuments += 1
         try commitIfBatchFull()
+    }
+
+    /// Recomputes the duplicate values of every group and cluster this run (or
+    /// an earlier run that was killed) touched, and clears the dirty marks. The
+    /// caller commits: the new values and the cleared marks land together.
+    func finishCoordination() throws(QuarryError) -> CoordinationMaintainer.Outcome {
+        try mapErrors {
+            typealias M = IndexSchema.Metadata
+            let maintainer = CoordinationMaintainer(database: database, threshold: nearThreshold)
+            // Marks left by a killed run are committed keys; this run's are in memory too.
+            var fingerprints = dirtyFingerprints
+            var clusters = dirtyClusters
+            for key in try database.metadataKeys(prefix: M.dirtyFingerprintPrefix) {
+                fingerprints.insert(String(key.dropFirst(M.dirtyFingerprintPrefix.count)))
+            }
+            for key in try database.metadataKeys(prefix: M.dirtyClusterPrefix) {
+                clusters.insert(String(key.dropFirst(M.dirtyClusterPrefix.count)))
+            }
+            let outcome = rebuildCoordination
+                ? try maintainer.rebuildAll()
+                : try maintainer.update(fingerprints: fingerprints.sorted(), clusters: clusters.sorted())
+            for fingerprint in fingerprints { try database.setMetadata(M.dirtyFingerprintPrefix + fingerprint, "") }
+            for cluster in clusters { try database.setMetadata(M.dirtyClusterPrefix + cluster, "") }
+            dirtyFingerprints = []
+            dirtyClusters = []
+            rebuildCoordination = false
+            logger.debug("duplicate values recomputed", metadata: [
+                "texts": "\(outcome.texts)", "clusters": "\(outcome.clusters)", "rewritten": "\(outcome.rewritten)"])
+            return outcome
+        }
+    }
+
+    private func markDirty(fingerprint: String) throws {
+        if dirtyFingerprints.insert(fingerprint).inserted {
+            try database.setMetadata(IndexSchema.Metadata.dirtyFingerprintPrefix + fingerprint, "1")
+        }
+    }
+
+    /// Before documents go: their texts' groups, and the clusters they were in,
+    /// lose a member.
+    private func markDirty(documentsWithTerm term: String) throws {
+        for id in try database.documents(withTerm: term) {
+            let document = try database.document(id)
+            let fingerprint = String(decoding: try document.value(IndexSchema.Slot.fingerprint), as: UTF8.self)
+            guard !fingerprint.isEmpty else { continue }
+            try markDirty(fingerprint: fingerprint)
+            let cluster = String(decoding: try document.value(IndexSchema.Slot.cluster), as: UTF8.self)
+            if !cluster.isEmpty, dirtyClusters.insert(cluster).inserted {
+                try database.setMetadata(IndexSchema.Metadata.dirtyClusterPrefix + cluster, "1")
+            }
+        }
     }
 
     func commit() throws(QuarryError) {

@@ -12,14 +12,19 @@ public struct IndexOptions: Sendable {
     public var batchBytes: Int
     /// Larger files are refused with a warning rather than read into memory.
     public var maxFileBytes: Int64
+    /// Shingle similarity from which comments cluster as near-duplicates; nil
+    /// keeps the index's (`NearDuplicates.defaultThreshold` for a new one).
+    /// Another value regroups every comment.
+    public var nearThreshold: Double?
 
     public init(language: String? = nil, waitForLock: Bool = false, batchDocuments: Int = 20_000,
-                batchBytes: Int = 64 << 20, maxFileBytes: Int64 = 256 << 20) {
+                batchBytes: Int = 64 << 20, maxFileBytes: Int64 = 256 << 20, nearThreshold: Double? = nil) {
         self.language = language
         self.waitForLock = waitForLock
         self.batchDocuments = batchDocuments
         self.batchBytes = batchBytes
         self.maxFileBytes = maxFileBytes
+        self.nearThreshold = nearThreshold
     }
 }
 
@@ -48,6 +53,10 @@ public struct IndexSummary: Codable, Sendable, Equatable {
     public var totalArticles = 0
     public var totalComments = 0
     public var revision: UInt64 = 0
+    /// Distinct comment texts whose duplicate counts and clusters were recomputed.
+    public var duplicateTextsChecked = 0
+    /// Comments whose duplicate values changed and were rewritten.
+    public var duplicateValuesUpdated = 0
 }
 
 /// Brings an index in line with a corpus directory: new and changed files are
@@ -76,8 +85,11 @@ public enum Indexer {
         summary.filesScanned = scan.files.count
         summary.filesSkipped = scan.skipped
 
+        if let threshold = options.nearThreshold, !(threshold > 0 && threshold <= 1) {
+            throw QuarryError(.invalidRequest, "the near-duplicate threshold must be above 0 and at most 1, not \(threshold)")
+        }
         let writer = try IndexWriter(
-            path: index, language: options.language, waitForLock: options.waitForLock,
+            path: index, language: options.language, nearThreshold: options.nearThreshold, waitForLock: options.waitForLock,
             batchDocuments: options.batchDocuments, batchBytes: options.batchBytes, logger: logger)
         defer { writer.close() }
         var records = try writer.fileRecords()
@@ -126,6 +138,10 @@ public enum Indexer {
             try writer.removeFile(path)
             summary.filesRemoved += 1
         }
+        // Counts and clusters span files, so they are settled once the files are in.
+        let coordination = try writer.finishCoordination()
+        summary.duplicateTextsChecked = coordination.texts
+        summary.duplicateValuesUpdated = coordination.rewritten
         try writer.commit()
 
         summary.elapsedSeconds = elapsed()

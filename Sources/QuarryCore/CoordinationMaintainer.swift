@@ -1,0 +1,262 @@
+import Foundation
+import QuarryProtocol
+import XapianKit
+
+/// Keeps every comment's duplicate values (slots `accounts` … `similarity` and
+/// its `XC` cluster term) true to the whole index.
+///
+/// Those values depend on other comments: a new copy of a text raises the
+/// account count of every earlier copy, a removed comment may split a cluster.
+/// So after a run the indexer hands over the texts (fingerprints) and clusters
+/// its changes touched; this recomputes the exact groups and near-duplicate
+/// clusters that contain them, and rewrites the member documents whose values
+/// changed (usually few). The work follows band-term posting lists, never all
+/// pairs of comments.
+///
+/// A near-duplicate cluster is a connected component of the graph whose nodes
+/// are distinct texts and whose edges join texts with shingle similarity at or
+/// above the threshold (single linkage), holding at least two comments. Its id
+/// is the fingerprint of its main text: the text posted by most accounts (then
+/// most copies, then the smallest fingerprint), so it stays put while the
+/// cluster grows around that text.
+final class CoordinationMaintainer {
+    struct Outcome: Sendable, Equatable {
+        /// Distinct texts whose values were recomputed.
+        var texts = 0
+        /// Clusters (two or more comments) among them.
+        var clusters = 0
+        /// Comment documents rewritten because a value changed.
+        var rewritten = 0
+    }
+
+    private let database: WritableDatabase
+    private let threshold: Double
+    private let decoder = JSONDecoder()
+
+    /// What is read of one comment document.
+    private struct Member {
+        var fingerprint: String
+        var account: String
+        var article: String
+        /// The duplicate values it holds now, by slot.
+        var values: [UInt32: [UInt8]]
+    }
+
+    /// The slots this class owns.
+    private static let slots: [UInt32] = {
+        typealias S = IndexSchema.Slot
+        return [S.accounts, S.copies, S.articles, S.cluster, S.clusterSize, S.clusterAccounts, S.similarity, S.clusterVariants]
+    }()
+
+    /// One distinct (normalised) text and its copies.
+    private final class Node {
+        let fingerprint: String
+        let documents: [DocumentID]
+        /// Sorted; nil for a text too short to shingle: it matches only its copies.
+        let shingles: [UInt64]?
+        let bands: [String]
+        var accounts = 0
+
+        init(fingerprint: String, documents: [DocumentID], shingles: Set<UInt64>?) {
+            self.fingerprint = fingerprint
+            self.documents = documents
+            self.shingles = shingles?.sorted()
+            bands = shingles.map { NearDuplicates.bandTerms(NearDuplicates.signature($0)) } ?? []
+        }
+    }
+
+    private var members: [DocumentID: Member] = [:]
+    private var nodes: [String: Node] = [:]
+    /// Distinct fingerprints in each band term's posting list.
+    private var bandMembers: [String: [String]] = [:]
+    /// With a full rebuild: the band terms more than one comment holds; the
+    /// others need no posting-list read.
+    private var sharedBands: Set<String>?
+    private var done = Set<String>()
+
+    init(database: WritableDatabase, threshold: Double) {
+        self.database = database
+        self.threshold = threshold
+    }
+
+    /// Recomputes everything: after a threshold change, or to repair an index.
+    func rebuildAll() throws -> Outcome {
+        let all = try database.allTerms(prefix: IndexSchema.Prefix.fingerprint)
+        let prefixLength = IndexSchema.Prefix.fingerprint.count
+        return try update(fingerprints: all.map { String($0.term.dropFirst(prefixLength)) }, clusters: [])
+    }
+
+    /// Recomputes the groups of `fingerprints` and every cluster that holds one
+    /// of them or that was called `clusters` before the change.
+    func update<F: Sequence<String>, C: Sequence<String>>(fingerprints: F, clusters: C) throws -> Outcome {
+        var seeds: [String] = []
+        var seen = Set<String>()
+        defer { sharedBands = nil }
+        for fingerprint in fingerprints where seen.insert(fingerprint).inserted {
+            seeds.append(fingerprint)
+        }
+        // The survivors of a cluster that lost a comment may have come apart.
+        for cluster in clusters {
+            for document in try database.documents(withTerm: IndexSchema.Prefix.cluster + cluster) {
+                let fingerprint = try member(document).fingerprint
+                if seen.insert(fingerprint).inserted { seeds.append(fingerprint) }
+            }
+        }
+        // Many seeds (a first run): one pass over the band terms that more than one
+        // comment holds saves a posting-list read for each of the others, most of them.
+        if sharedBands == nil, seeds.count * 20 > Int(try database.termFrequency(IndexSchema.Prefix.kind + DocumentKind.comment.rawValue)) {
+            sharedBands = Set(try database.allTerms(prefix: IndexSchema.Prefix.band, minFrequency: 2).map(\.term))
+        }
+        var outcome = Outcome()
+        for seed in seeds where !done.contains(seed) {
+            guard let start = try node(seed) else { continue }
+            let component = try component(from: start)
+            try write(component, into: &outcome)
+            // A text belongs to one component: what it cached is no longer needed.
+            for node in component {
+                nodes[node.fingerprint] = nil
+                for document in node.documents { members[document] = nil }
+                for band in node.bands { bandMembers[band] = nil }
+            }
+        }
+        return outcome
+    }
+
+    // MARK: graph
+
+    /// Every text connected to `start` by similar pairs, found breadth first
+    /// through the posting lists of band terms.
+    private func component(from start: Node) throws -> [Node] {
+        var component: [Node] = [start]
+        var inComponent: Set<String> = [start.fingerprint]
+        var next = 0
+        while next < component.count {
+            let current = component[next]
+            next += 1
+            guard let shingles = current.shingles else { continue }
+            for band in current.bands {
+                // A text already placed in an earlier component is not similar to this one,
+                // or it would have been placed here.
+                for fingerprint in try fingerprints(inBand: band) where !inComponent.contains(fingerprint) && !done.contains(fingerprint) {
+                    guard let candidate = try node(fingerprint), let other = candidate.shingles,
+                          NearDuplicates.jaccard(sorted: shingles, other) >= threshold
+                    else { continue }
+                    inComponent.insert(fingerprint)
+                    component.append(candidate)
+                }
+            }
+        }
+        for node in component { done.insert(node.fingerprint) }
+        return component
+    }
+
+    private func fingerprints(inBand band: String) throws -> [String] {
+        if let cached = bandMembers[band] { return cached }
+        var result: [String] = []
+        if sharedBands?.contains(band) ?? true {
+            var seen = Set<String>()
+            for document in try database.documents(withTerm: band) {
+                let fingerprint = try member(document).fingerprint
+                if seen.insert(fingerprint).inserted { result.append(fingerprint) }
+            }
+        }
+        bandMembers[band] = result
+        return result
+    }
+
+    /// The text with this fingerprint and its copies; nil when no comment has it any more.
+    private func node(_ fingerprint: String) throws -> Node? {
+        if let cached = nodes[fingerprint] { return cached }
+        let documents = try database.documents(withTerm: IndexSchema.Prefix.fingerprint + fingerprint)
+        guard let first = documents.first else { return nil }
+        var text: String?
+        if case .comment(let comment)? = try? decoder.decode(DocumentRecord.self, from: Data(try database.document(first).data())) {
+            text = comment.text
+        }
+        let node = Node(fingerprint: fingerprint, documents: documents, shingles: text.flatMap { NearDuplicates.shingles(of: $0) })
+        var accounts = Set<String>()
+        for document in documents { accounts.insert(try member(document).account) }
+        node.accounts = accounts.count
+        nodes[fingerprint] = node
+        return node
+    }
+
+    private func member(_ id: DocumentID) throws -> Member {
+        if let cached = members[id] { return cached }
+        let document = try database.document(id)
+        var values: [UInt32: [UInt8]] = [:]
+        for slot in Self.slots { values[slot] = try document.value(slot) }
+        let member = Member(
+            fingerprint: String(decoding: try document.value(IndexSchema.Slot.fingerprint), as: UTF8.self),
+            account: IndexSchema.normalisedAuthor(String(decoding: try document.value(IndexSchema.Slot.author), as: UTF8.self)),
+            article: String(decoding: try document.value(IndexSchema.Slot.article), as: UTF8.self),
+            values: values)
+        members[id] = member
+        return member
+    }
+
+    // MARK: values
+
+    private func write(_ component: [Node], into outcome: inout Outcome) throws {
+        typealias S = IndexSchema.Slot
+        let size = component.reduce(0) { $0 + $1.documents.count }
+        // The main text: most accounts, then most copies, then the smallest fingerprint.
+        let main = component.min { a, b in
+            if a.accounts != b.accounts { return a.accounts > b.accounts }
+            if a.documents.count != b.documents.count { return a.documents.count > b.documents.count }
+            return a.fingerprint < b.fingerprint
+        }
+        let inCluster = size >= 2
+        var clusterAccounts = Set<String>()
+        if inCluster {
+            for node in component { for document in node.documents { clusterAccounts.insert(try member(document).account) } }
+            outcome.clusters += 1
+        }
+        for node in component {
+            outcome.texts += 1
+            var articles = Set<String>()
+            for document in node.documents { articles.insert(try member(document).article) }
+            var values: [UInt32: [UInt8]] = [
+                S.accounts: sortableSerialise(Double(node.accounts)),
+                S.copies: sortableSerialise(Double(node.documents.count)),
+                S.articles: sortableSerialise(Double(articles.count)),
+                S.cluster: [], S.clusterSize: [], S.clusterAccounts: [], S.similarity: [], S.clusterVariants: [],
+            ]
+            if inCluster, let main {
+                values[S.cluster] = Array(main.fingerprint.utf8)
+                values[S.clusterSize] = sortableSerialise(Double(size))
+                values[S.clusterAccounts] = sortableSerialise(Double(clusterAccounts.count))
+                values[S.clusterVariants] = sortableSerialise(Double(component.count))
+                let similarity: Double
+                if node === main {
+                    similarity = 1
+                } else if let mine = node.shingles, let theirs = main.shingles {
+                    similarity = NearDuplicates.jaccard(sorted: mine, theirs)
+                } else {
+                    similarity = 0
+                }
+                values[S.similarity] = sortableSerialise(similarity)
+            }
+            for id in node.documents where try rewrite(id, values) {
+                outcome.rewritten += 1
+            }
+        }
+    }
+
+    /// Sets `values` on document `id` unless it already holds them; returns whether it changed.
+    private func rewrite(_ id: DocumentID, _ values: [UInt32: [UInt8]]) throws -> Bool {
+        guard try member(id).values != values else { return false }
+        let document = try database.document(id)
+        let oldCluster = String(decoding: try document.value(IndexSchema.Slot.cluster), as: UTF8.self)
+        let newCluster = String(decoding: values[IndexSchema.Slot.cluster] ?? [], as: UTF8.self)
+        for (slot, value) in values { try document.setValue(slot, value) }
+        if oldCluster != newCluster {
+            // The value and the term are written together, so the term is there; if an
+            // older index lacks it, there is simply nothing to remove.
+            if !oldCluster.isEmpty { try? document.removeTerm(IndexSchema.Prefix.cluster + oldCluster) }
+            if !newCluster.isEmpty { try document.addBooleanTerm(IndexSchema.Prefix.cluster + newCluster) }
+        }
+        try database.replace(id, with: document)
+        return true
+    }
+}

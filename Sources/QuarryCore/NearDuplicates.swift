@@ -1,0 +1,150 @@
+/// Near-duplicate comments: texts that differ by a few words (a name added in
+/// front, a word swapped, a changed ending).
+///
+/// The normalised text (`CommentFingerprint.normalise`) is cut into word
+/// shingles (every run of `shingleSize` consecutive words). Two comments are
+/// near-duplicates when the Jaccard similarity of their shingle sets reaches a
+/// threshold (`defaultThreshold`). Comparing every pair would be quadratic, so
+/// each comment also gets a MinHash signature of `bands × rows` hashes, cut into
+/// `bands` bands; each band becomes one index term (`XB…`). Two comments whose
+/// similarity is J share at least one band term with probability
+/// 1 − (1 − J^rows)^bands, so the posting lists of a comment's band terms hold
+/// its likely near-duplicates, and only those are compared exactly.
+///
+/// docs/DUPLICATES.md explains the choice of parameters with measured figures.
+public enum NearDuplicates {
+    /// Words per shingle. Pairs of words: one changed word breaks two shingles,
+    /// where triples would lose three, which matters for 10-word comments.
+    public static let shingleSize = 2
+    /// LSH bands (at most 32: the band number is one base-32 digit of the term),
+    /// and MinHash rows per band: 96 hash functions in all.
+    public static let bands = 32
+    public static let rows = 3
+    public static var hashCount: Int { bands * rows }
+    /// Shingle-set Jaccard similarity from which two comments are near-duplicates.
+    /// Tuned on generated ground truth (docs/DUPLICATES.md).
+    public static let defaultThreshold = 0.4
+
+    /// The shingle hashes of a normalised text, or nil when it has fewer words
+    /// than a shingle: such a text only matches its exact copies.
+    public static func shingles(ofNormalised text: String) -> Set<UInt64>? {
+        let words = text.split(separator: " ")
+        guard words.count >= shingleSize else { return nil }
+        var result = Set<UInt64>(minimumCapacity: words.count)
+        for start in 0...(words.count - shingleSize) {
+            var hasher = FNV1a64()
+            for (offset, word) in words[start..<(start + shingleSize)].enumerated() {
+                if offset > 0 { hasher.combine(CollectionOfOne(UInt8(ascii: " "))) }
+                hasher.combine(word.utf8)
+            }
+            result.insert(hasher.value)
+        }
+        return result
+    }
+
+    /// Shingles of a raw comment text (normalised first).
+    public static func shingles(of text: String) -> Set<UInt64>? {
+        shingles(ofNormalised: CommentFingerprint.normalise(text))
+    }
+
+    /// The MinHash signature: for each of `hashCount` hash functions, the least
+    /// hash over the shingles. Equal positions estimate the Jaccard similarity.
+    public static func signature(_ shingles: Set<UInt64>) -> [UInt64] {
+        var minima = [UInt64](repeating: .max, count: hashCount)
+        for shingle in shingles {
+            for index in 0..<hashCount {
+                let hash = mix(shingle ^ seeds[index])
+                if hash < minima[index] { minima[index] = hash }
+            }
+        }
+        return minima
+    }
+
+    /// One boolean term per band of a `signature(_:)`.
+    public static func bandTerms(_ signature: [UInt64]) -> [String] {
+        var terms: [String] = []
+        terms.reserveCapacity(bands)
+        for band in 0..<min(bands, signature.count / rows) {
+            var hasher = FNV1a64()
+            for row in 0..<rows {
+                let value = signature[band * rows + row]
+                hasher.combine((0..<8).map { UInt8(truncatingIfNeeded: value >> ($0 * 8)) })
+            }
+            terms.append(IndexSchema.Prefix.band + base32(UInt64(band), digits: 1) + base32(hasher.value, digits: 8))
+        }
+        return terms
+    }
+
+    /// The band terms of a raw comment text; empty when it is too short to shingle.
+    public static func bandTerms(of text: String) -> [String] {
+        guard let shingles = shingles(of: text) else { return [] }
+        return bandTerms(signature(shingles))
+    }
+
+    /// |a ∩ b| / |a ∪ b|; 1 for two empty sets.
+    public static func jaccard(_ a: Set<UInt64>, _ b: Set<UInt64>) -> Double {
+        let (small, large) = a.count <= b.count ? (a, b) : (b, a)
+        let shared = small.reduce(0) { large.contains($1) ? $0 + 1 : $0 }
+        let union = a.count + b.count - shared
+        return union == 0 ? 1 : Double(shared) / Double(union)
+    }
+
+    /// `jaccard` of two shingle sets given as sorted arrays without repeats: a
+    /// merge, no hashing, for the many comparisons of a clustering pass.
+    public static func jaccard(sorted a: [UInt64], _ b: [UInt64]) -> Double {
+        var i = 0, j = 0, shared = 0
+        while i < a.count && j < b.count {
+            if a[i] == b[j] {
+                shared += 1
+                i += 1
+                j += 1
+            } else if a[i] < b[j] {
+                i += 1
+            } else {
+                j += 1
+            }
+        }
+        let union = a.count + b.count - shared
+        return union == 0 ? 1 : Double(shared) / Double(union)
+    }
+
+    /// The fraction of equal positions of two signatures: MinHash's estimate of
+    /// the Jaccard similarity.
+    public static func estimatedJaccard(_ a: [UInt64], _ b: [UInt64]) -> Double {
+        guard a.count == b.count, !a.isEmpty else { return 0 }
+        return Double(zip(a, b).reduce(0) { $1.0 == $1.1 ? $0 + 1 : $0 }) / Double(a.count)
+    }
+
+    // Fixed seeds: band terms are stored in the index, so they must come out the
+    // same in every run and on every machine (never use Hasher, which is seeded
+    // per process).
+    private static let seeds: [UInt64] = (0..<hashCount).map { mix(0x5155_4152_5259 &+ UInt64($0) &* 0x9E37_79B9_7F4A_7C15) }
+
+    /// SplitMix64's finaliser: a bijection on 64 bits with full avalanche, so
+    /// `mix(x ^ seed)` behaves as an independent random hash per seed.
+    static func mix(_ value: UInt64) -> UInt64 {
+        var z = value &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// The low `5 × digits` bits of `value` in base 32 (digits, then a to v).
+    /// A band term is mostly unique to its comment, and there are 32 per comment:
+    /// short terms keep the index small. 40 bits of band hash make chance
+    /// collisions rare (about one per band in a million comments), and a chance
+    /// collision only costs one similarity check.
+    static func base32(_ value: UInt64, digits: Int) -> String {
+        let alphabet = Array("0123456789abcdefghijklmnopqrstuv".utf8)
+        var bytes = [UInt8](repeating: 0, count: digits)
+        for index in 0..<digits {
+            bytes[digits - 1 - index] = alphabet[Int((value >> (5 * UInt64(index))) & 31)]
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    static func hex(_ value: UInt64, digits: Int) -> String {
+        let text = String(value, radix: 16)
+        return String(repeating: "0", count: max(0, digits - text.count)) + text
+    }
+}
