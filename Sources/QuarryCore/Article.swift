@@ -43,7 +43,7 @@ public struct Comment: Sendable, Equatable {
 /// A publication date or time, kept as ISO 8601 text.
 ///
 /// Accepts `YYYY-MM-DD` and `YYYY-MM-DDTHH:MM[:SS[.fff]](Z|±HH:MM)`; the day is
-/// what date ranges filter on, the full text what date sorting orders by.
+/// what date ranges filter on, `sortKey` (the instant in UTC) what date sorting orders by.
 public struct PublishedDate: Sendable, Equatable, Hashable {
     /// As given, e.g. `2024-07-02T09:30:00Z`.
     public let iso: String

@@ -62,6 +62,11 @@ public final class Searcher {
         try parser.addBooleanPrefix("id", P.id)
         try parser.addNormalisedBooleanPrefix("source", P.source)
         try parser.addDateRange(slot: IndexSchema.Slot.day, field: "published")
+        // Coordination: how widely a comment's text was posted (docs/QUERY.md).
+        try parser.addNumberRange(slot: IndexSchema.Slot.accounts, field: "accounts")
+        try parser.addNumberRange(slot: IndexSchema.Slot.copies, field: "copies")
+        try parser.addBooleanPrefix("group", P.fingerprint)
+        try parser.addBooleanPrefix("cluster", P.cluster)
         return parser
     }
 
@@ -157,7 +162,8 @@ public final class Searcher {
         switch request.sort {
         case .relevance: break
         case .date: try enquire.sortByValue(S.published, descending: true)
-        case .dateAscending: try enquire.sortByValue(S.published, descending: false)
+        // Undated documents last in both orders: 0xFF sorts after any date.
+        case .dateAscending: try enquire.sortByValue(S.published, descending: false, missing: [0xFF])
         }
         if request.collapse { try enquire.collapse(on: S.article) }
         if limits.timeLimit > 0 { try enquire.setTimeLimit(seconds: limits.timeLimit) }
@@ -168,7 +174,15 @@ public final class Searcher {
         var hits: [SearchHit] = []
         hits.reserveCapacity(mset.count)
         for index in 0..<mset.count {
-            hits.append(try hit(mset, index, collapsed: request.collapse))
+            var collapsed: Int?
+            if request.collapse {
+                // Xapian's collapse count only covers the documents the match looked at;
+                // counting the hit's article's matches is exact and costs one small match.
+                let article = String(decoding: try mset.value(index, slot: S.article), as: UTF8.self)
+                let matches = try exactCount(try Query(.filter, [query, try Query(term: IndexSchema.term(P.article, article))]))
+                collapsed = max(0, matches - 1)
+            }
+            hits.append(try hit(mset, index, collapsed: collapsed))
         }
         var facets: [String: [FacetCount]]?
         if !request.facets.isEmpty {
@@ -193,7 +207,16 @@ public final class Searcher {
         }
     }
 
-    private func hit(_ mset: MSet, _ index: Int, collapsed: Bool) throws -> SearchHit {
+    /// How many documents `query` matches, counted exactly.
+    func exactCount(_ query: Query) throws -> Int {
+        let enquire = try Enquire(database: database)
+        try enquire.setQuery(query)
+        let mset = try enquire.mset(offset: 0, limit: 0, checkAtLeast: try database.documentCount)
+        return Int(try mset.counts().lowerBound)
+    }
+
+    /// One result of `mset`; `collapsed` is how many more documents of its article matched.
+    func hit(_ mset: MSet, _ index: Int, collapsed: Int?) throws -> SearchHit {
         let info = try mset.hit(index)
         let record = try decodeRecord(try mset.data(index))
         let snippetOptions: MSet.SnippetOptions = [.backgroundModel, .exhaustive, .cjkNgrams]
@@ -212,10 +235,11 @@ public final class Searcher {
                 title: comment.articleTitle, author: comment.author,
                 snippet: try mset.snippet(of: comment.text, length: 240, language: language, options: snippetOptions),
                 article: comment.article, published: comment.published, url: nil,
-                duplicates: try duplicateInfo(fingerprint: mset.value(index, slot: IndexSchema.Slot.fingerprint)),
-                collapsed: nil)
+                duplicates: try duplicateInfo { (slot) throws(XapianError) in try mset.value(index, slot: slot) },
+                collapsed: nil,
+                cluster: try clusterInfo { (slot) throws(XapianError) in try mset.value(index, slot: slot) })
         }
-        if collapsed { hit.collapsed = Int(info.collapseCount) }
+        hit.collapsed = collapsed
         return hit
     }
 
@@ -223,21 +247,26 @@ public final class Searcher {
         try decoder.decode(DocumentRecord.self, from: Data(data))
     }
 
-    /// How many accounts, articles and copies share a comment's text; nil when
-    /// the comment is the only one with it.
-    func duplicateInfo(fingerprint: [UInt8]) throws -> DuplicateInfo? {
-        guard !fingerprint.isEmpty else { return nil }
-        let term = IndexSchema.Prefix.fingerprint + String(decoding: fingerprint, as: UTF8.self)
-        let copies = try database.termFrequency(term)
-        guard copies > 1 else { return nil }
-        var accounts = Set<String>()
-        var articles = Set<String>()
-        for id in try database.documents(withTerm: term, limit: 10_000) {
-            let document = try database.document(id)
-            accounts.insert(IndexSchema.normalisedAuthor(String(decoding: try document.value(IndexSchema.Slot.author), as: UTF8.self)))
-            articles.insert(String(decoding: try document.value(IndexSchema.Slot.article), as: UTF8.self))
-        }
-        return DuplicateInfo(accounts: accounts.count, articles: articles.count, copies: Int(copies))
+    /// How many accounts, articles and copies share a comment's exact text; nil
+    /// when no other comment has it. Read from the values the indexer keeps
+    /// current (`CoordinationMaintainer`), which `value` gives by slot.
+    func duplicateInfo(_ value: (UInt32) throws(XapianError) -> [UInt8]) throws(XapianError) -> DuplicateInfo? {
+        typealias S = IndexSchema.Slot
+        guard let copies = Self.count(try value(S.copies)), copies > 1 else { return nil }
+        return DuplicateInfo(
+            accounts: Self.count(try value(S.accounts)) ?? 1, articles: Self.count(try value(S.articles)) ?? 1, copies: copies)
+    }
+
+    /// The near-duplicate cluster of a comment; nil when it is in none.
+    func clusterInfo(_ value: (UInt32) throws(XapianError) -> [UInt8]) throws(XapianError) -> ClusterInfo? {
+        typealias S = IndexSchema.Slot
+        let id = String(decoding: try value(S.cluster), as: UTF8.self)
+        guard !id.isEmpty, let size = Self.count(try value(S.clusterSize)) else { return nil }
+        let similarity = try value(S.similarity)
+        return ClusterInfo(
+            id: id, size: size, accounts: Self.count(try value(S.clusterAccounts)) ?? 1,
+            variants: Self.count(try value(S.clusterVariants)),
+            similarity: similarity.isEmpty ? 1 : sortableUnserialise(similarity))
     }
 
     /// "Did you mean": the spelling-corrected query, or nil when every word is known.
@@ -257,20 +286,28 @@ public final class Searcher {
             let document = try database.document(docid)
             switch try decodeRecord(try document.data()) {
             case .comment(var comment):
-                comment.duplicates = try duplicateInfo(fingerprint: try document.value(IndexSchema.Slot.fingerprint))
+                comment.duplicates = try duplicateInfo(document.value)
+                comment.cluster = try clusterInfo(document.value)
                 return .comment(comment)
             case .article(var article):
                 var comments: [(Int, CommentRecord)] = []
                 for commentID in try database.documents(withTerm: IndexSchema.term(P.article, id)) where commentID != docid {
                     let commentDocument = try database.document(commentID)
                     guard case .comment(var comment) = try decodeRecord(try commentDocument.data()) else { continue }
-                    comment.duplicates = try duplicateInfo(fingerprint: try commentDocument.value(IndexSchema.Slot.fingerprint))
+                    comment.duplicates = try duplicateInfo(commentDocument.value)
+                    comment.cluster = try clusterInfo(commentDocument.value)
                     comments.append((Self.commentNumber(comment.id), comment))
                 }
                 article.comments = comments.sorted { $0.0 < $1.0 }.map(\.1)
                 return .article(article)
             }
         }
+    }
+
+    /// A count stored with sortable_serialise; nil when absent or unreadable.
+    static func count(_ bytes: [UInt8]) -> Int? {
+        guard !bytes.isEmpty else { return nil }
+        return Int(exactly: sortableUnserialise(bytes).rounded())
     }
 
     static func commentNumber(_ id: String) -> Int {

@@ -8,9 +8,11 @@ public struct CommentRecord: Codable, Sendable, Equatable {
     public var text: String
     public var published: String?
     public var duplicates: DuplicateInfo?
+    /// The near-duplicate cluster it belongs to, if any.
+    public var cluster: ClusterInfo?
 
     public init(id: String, article: String, articleTitle: String, author: String, text: String,
-                published: String?, duplicates: DuplicateInfo?) {
+                published: String?, duplicates: DuplicateInfo?, cluster: ClusterInfo? = nil) {
         self.id = id
         self.article = article
         self.articleTitle = articleTitle
@@ -18,6 +20,7 @@ public struct CommentRecord: Codable, Sendable, Equatable {
         self.text = text
         self.published = published
         self.duplicates = duplicates
+        self.cluster = cluster
     }
 }
 

@@ -10,7 +10,7 @@ public enum ResultOrder: String, Codable, Sendable, CaseIterable {
     case relevance
     /// Newest first (documents without a date last), ties by relevance.
     case date
-    /// Oldest first, ties by relevance.
+    /// Oldest first (documents without a date last), ties by relevance.
     case dateAscending = "date-asc"
 }
 
@@ -115,13 +115,15 @@ public struct SearchHit: Codable, Sendable, Equatable {
     public var url: String?
     /// For a comment posted verbatim by several accounts.
     public var duplicates: DuplicateInfo?
+    /// For a comment in a near-duplicate cluster.
+    public var cluster: ClusterInfo?
     /// With collapse: how many more documents of this article matched.
     public var collapsed: Int?
 
     public init(
         rank: Int, score: Double, percent: Int, id: String, kind: DocumentKind, title: String,
         author: String?, snippet: String, article: String?, published: String?, url: String?,
-        duplicates: DuplicateInfo?, collapsed: Int?
+        duplicates: DuplicateInfo?, collapsed: Int?, cluster: ClusterInfo? = nil
     ) {
         self.rank = rank
         self.score = score
@@ -135,6 +137,7 @@ public struct SearchHit: Codable, Sendable, Equatable {
         self.published = published
         self.url = url
         self.duplicates = duplicates
+        self.cluster = cluster
         self.collapsed = collapsed
     }
 }
