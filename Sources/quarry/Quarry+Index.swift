@@ -26,13 +26,16 @@ extension Quarry {
         @Option(help: ArgumentHelp("Refuse corpus files larger than this many MiB.", valueName: "mib"))
         var maxFileSize = 256
 
+        @Option(help: ArgumentHelp("Word-pair similarity (0-1] from which comments cluster as near-duplicates; changing it regroups the index. Default: the index's, else 0.4.", valueName: "j"))
+        var nearThreshold: Double?
+
         @Flag(help: "Do not print each warning, only their count.")
         var quiet = false
 
         func run() throws {
             let logger = logging.makeLogger("quarry.index")
             let options = IndexOptions(language: language, waitForLock: wait, batchDocuments: max(1, batchSize),
-                                       maxFileBytes: Int64(maxFileSize) << 20)
+                                       maxFileBytes: Int64(maxFileSize) << 20, nearThreshold: nearThreshold)
             let progress = ProgressLine()
             let summary: IndexSummary
             do {
@@ -60,6 +63,7 @@ extension Quarry {
                 files:     \(summary.filesScanned) scanned, \(summary.filesIndexed) indexed, \(summary.filesUnchanged) unchanged, \
                 \(summary.filesRemoved) removed, \(summary.filesSkipped) skipped
                 indexed:   \(summary.articlesIndexed) articles, \(summary.commentsIndexed) comments, \(summary.warnings) warnings
+                duplicates: \(summary.duplicateTextsChecked) texts rechecked, \(summary.duplicateValuesUpdated) comments updated
                 index:     \(summary.totalArticles) articles, \(summary.totalComments) comments at revision \(summary.revision) in \(location.path)
                 time:      \(String(format: "%.2f s, %.0f documents/s", summary.elapsedSeconds, summary.documentsPerSecond))
                 """)

@@ -9,6 +9,6 @@ struct Quarry: AsyncParsableCommand {
             over a Unix domain socket. See README.md and docs/ for the details.
             """,
         version: "0.1.0",
-        subcommands: [Index.self, Search.self, Get.self, Stats.self, Serve.self, Check.self]
+        subcommands: [Index.self, Search.self, Get.self, Similar.self, Duplicates.self, Stats.self, Serve.self, Check.self]
     )
 }

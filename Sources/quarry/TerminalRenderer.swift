@@ -6,8 +6,8 @@ import QuarryProtocol
 struct TerminalRenderer {
     let colour: Bool
 
-    private func bold(_ text: String) -> String { colour ? "\u{1B}[1m\(text)\u{1B}[0m" : text }
-    private func dim(_ text: String) -> String { colour ? "\u{1B}[2m\(text)\u{1B}[0m" : text }
+    func bold(_ text: String) -> String { colour ? "\u{1B}[1m\(text)\u{1B}[0m" : text }
+    func dim(_ text: String) -> String { colour ? "\u{1B}[2m\(text)\u{1B}[0m" : text }
 
     /// Snippets are HTML with `<mark>` around matches: make them terminal text.
     func snippet(_ html: String) -> String {
@@ -39,9 +39,7 @@ struct TerminalRenderer {
             if let published = hit.published { line += " · \(published)" }
             line += String(format: " · score %.2f", hit.score)
             out += dim(line) + "\n"
-            if let duplicates = hit.duplicates {
-                out += "   posted verbatim by \(duplicates.accounts) accounts, \(duplicates.copies) copies under \(duplicates.articles) article\(duplicates.articles == 1 ? "" : "s")\n"
-            }
+            for line in describe(hit.duplicates, hit.cluster) { out += "   \(line)\n" }
             if let collapsed = hit.collapsed, collapsed > 0 {
                 out += "   +\(collapsed) more matching in this article\n"
             }
@@ -91,9 +89,7 @@ struct TerminalRenderer {
         out += "\(bold(comment.author)) \(dim(comment.id))"
         if let published = comment.published { out += dim(" · \(published)") }
         out += "\n\(comment.text)\n"
-        if let duplicates = comment.duplicates {
-            out += dim("posted verbatim by \(duplicates.accounts) accounts, \(duplicates.copies) copies under \(duplicates.articles) article\(duplicates.articles == 1 ? "" : "s")") + "\n"
-        }
+        for line in describe(comment.duplicates, comment.cluster) { out += dim(line) + "\n" }
         return out
     }
 
