@@ -64,7 +64,8 @@ let package = Package(
         .executableTarget(
             name: "quarry-bench",
             dependencies: [
-                "QuarryCore", "QuarryClient", "QuarryProtocol",
+                "QuarryCore", "QuarryClient", "QuarryProtocol", "XapianKit",
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
