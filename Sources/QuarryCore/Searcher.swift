@@ -169,8 +169,11 @@ public final class Searcher {
         if limits.timeLimit > 0 { try enquire.setTimeLimit(seconds: limits.timeLimit) }
         for facet in request.facets { try enquire.addFacet(slot: Self.slot(for: facet)) }
 
+        // Facets count only the matches Xapian looks at: unless told, look at enough
+        // for most result sets to be counted whole.
+        let checkAtLeast = request.checkAtLeast ?? (request.facets.isEmpty ? 0 : Self.defaultFacetCheck)
         let mset = try enquire.mset(offset: UInt32(request.offset), limit: UInt32(request.limit),
-                                    checkAtLeast: UInt32(request.checkAtLeast ?? 0))
+                                    checkAtLeast: UInt32(clamping: checkAtLeast))
         var hits: [SearchHit] = []
         hits.reserveCapacity(mset.count)
         for index in 0..<mset.count {
@@ -184,21 +187,30 @@ public final class Searcher {
             }
             hits.append(try hit(mset, index, collapsed: collapsed))
         }
+        let counts = try mset.counts()
         var facets: [String: [FacetCount]]?
-        if !request.facets.isEmpty {
-            var counts: [String: [FacetCount]] = [:]
+        var facetsExact: Bool?
+        if let first = request.facets.first {
+            // Facets count documents before collapsing, totals after: then they cannot be compared.
+            if !request.collapse {
+                let seen = try enquire.facetTotal(slot: Self.slot(for: first))
+                facetsExact = counts.lowerBound == counts.upperBound && seen == UInt64(counts.upperBound)
+            }
+            var byField: [String: [FacetCount]] = [:]
             for facet in request.facets {
-                counts[facet.rawValue] = try enquire.facetValues(slot: Self.slot(for: facet), max: 100)
+                byField[facet.rawValue] = try enquire.facetValues(slot: Self.slot(for: facet), max: 100)
                     .map { FacetCount(value: $0.term, count: Int($0.count)) }
             }
-            facets = counts
+            facets = byField
         }
-        let counts = try mset.counts()
         return SearchResponse(
             query: queryText, revision: try database.revision, total: Int(counts.estimated),
             totalLowerBound: Int(counts.lowerBound), totalUpperBound: Int(counts.upperBound),
-            offset: request.offset, hits: hits, facets: facets, suggestion: suggestion)
+            offset: request.offset, hits: hits, facets: facets, suggestion: suggestion, facetsExact: facetsExact)
     }
+
+    /// How many matches a search with facets looks at when the request does not say.
+    static let defaultFacetCheck = 10_000
 
     private static func slot(for facet: FacetField) -> UInt32 {
         switch facet {

@@ -167,12 +167,17 @@ public struct SearchResponse: Codable, Sendable, Equatable {
     public var hits: [SearchHit]
     /// Counts per facet field, most frequent first.
     public var facets: [String: [FacetCount]]?
+    /// With facets (and without collapse): whether they counted every match.
+    /// Without `checkAtLeast`, a search with facets looks at up to 10,000
+    /// matches; a larger result set is counted whole when `checkAtLeast`
+    /// reaches its size.
+    public var facetsExact: Bool?
     /// "Did you mean": a spelling-corrected query, when one exists.
     public var suggestion: String?
 
     public init(
         query: String, revision: UInt64, total: Int, totalLowerBound: Int, totalUpperBound: Int,
-        offset: Int, hits: [SearchHit], facets: [String: [FacetCount]]?, suggestion: String?
+        offset: Int, hits: [SearchHit], facets: [String: [FacetCount]]?, suggestion: String?, facetsExact: Bool? = nil
     ) {
         self.query = query
         self.revision = revision
@@ -182,6 +187,7 @@ public struct SearchResponse: Codable, Sendable, Equatable {
         self.offset = offset
         self.hits = hits
         self.facets = facets
+        self.facetsExact = facetsExact
         self.suggestion = suggestion
     }
 }

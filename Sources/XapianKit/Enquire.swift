@@ -55,6 +55,17 @@ public final class Enquire {
         return takeTermList(try xapianCall { cx_enquire_facet_values(handle, index, max, $0) })
     }
 
+    /// How many documents the facet on `slot` counted: all the matches only
+    /// when the match looked at them all (see `mset(checkAtLeast:)`).
+    public func facetTotal(slot: UInt32) throws(XapianError) -> UInt64 {
+        guard let index = facetSlots[slot] else {
+            throw XapianError(kind: "InvalidArgumentError", message: "no facet was added for value slot \(slot)")
+        }
+        var total: UInt64 = 0
+        try xapianCheck { cx_enquire_facet_total(handle, index, &total, $0) }
+        return total
+    }
+
     /// Runs the match. Counting is exact up to `checkAtLeast` documents.
     public func mset(offset: UInt32, limit: UInt32, checkAtLeast: UInt32 = 0) throws(XapianError) -> MSet {
         MSet(handle: try xapianCall { cx_enquire_mset(handle, offset, limit, checkAtLeast, $0) }, database: database)

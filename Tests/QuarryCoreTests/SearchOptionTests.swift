@@ -34,9 +34,24 @@ import QuarryProtocol
         let facets = try #require(response.facets)
         #expect(Dictionary(uniqueKeysWithValues: try #require(facets["author"]).map { ($0.value, $0.count) }) == authors)
         #expect(Dictionary(uniqueKeysWithValues: try #require(facets["type"]).map { ($0.value, $0.count) }) == kinds)
+        #expect(response.facetsExact == true)
         // Most frequent first.
         let counts = try #require(facets["author"]).map(\.count)
         #expect(counts == counts.sorted(by: >))
+        // Without checkAtLeast a search with facets still counts a result set this small whole.
+        let page = try searcher().search(SearchRequest(query: query, limit: 1, facets: [.author, .type]))
+        #expect(page.facets == response.facets && page.facetsExact == true)
+    }
+
+    @Test func facetsSayWhenTheyCountedOnlyPartOfTheMatches() throws {
+        let (path, truth) = try plantedIndex.get()
+        let searcher = try Searcher(indexPath: path)
+        let partial = try searcher.search(SearchRequest(query: "", limit: 1, facets: [.type], checkAtLeast: 10))
+        #expect(partial.facetsExact == false)
+        let whole = try searcher.search(SearchRequest(query: "", limit: 1, facets: [.type], checkAtLeast: 1_000_000))
+        #expect(whole.facetsExact == true)
+        #expect(whole.facets?["type"]?.first { $0.value == "comment" }?.count == truth.comments)
+        #expect(try searcher.search(SearchRequest(query: "the")).facetsExact == nil)
     }
 
     @Test(arguments: independentQueries)
