@@ -42,7 +42,7 @@ final class IndexWriter {
     ///     keeps the one it was built with (nil accepts it, another is an error).
     ///   - nearThreshold: the near-duplicate threshold; nil keeps the index's
     ///     (or the default for a new index), another value rebuilds the clusters.
-    init(path: String, language: String?, nearThreshold: Double? = nil, waitForLock: Bool, batchDocuments: Int,
+    init(path: String, language: String?, nearThreshold: Double? = nil, lockWait: IndexOptions.LockWait, batchDocuments: Int,
          batchBytes: Int, logger: Logger) throws(QuarryError) {
         self.path = path
         self.batchDocuments = batchDocuments
@@ -54,7 +54,7 @@ final class IndexWriter {
             throw QuarryError(.io, "cannot create the index directory '\(path)': \(error.localizedDescription)")
         }
         do {
-            database = try WritableDatabase(path: path, waitForLock: waitForLock)
+            database = try Self.open(path, lockWait: lockWait)
             let stored = try database.metadata(IndexSchema.Metadata.language)
             if stored.isEmpty {
                 let chosen = language ?? "english"
@@ -86,6 +86,26 @@ final class IndexWriter {
             throw error
         } catch {
             throw QuarryError(.io, "\(error)")
+        }
+    }
+
+    /// Opens the database for writing, waiting for another writer as told.
+    private static func open(_ path: String, lockWait: IndexOptions.LockWait) throws(XapianError) -> WritableDatabase {
+        switch lockWait {
+        case .none:
+            return try WritableDatabase(path: path)
+        case .forever:
+            return try WritableDatabase(path: path, waitForLock: true)
+        case .seconds(let seconds):
+            // Xapian can only wait forever; a bounded wait polls the lock.
+            let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
+            while true {
+                do {
+                    return try WritableDatabase(path: path)
+                } catch where error.isDatabaseLocked && ContinuousClock.now < deadline {
+                    Thread.sleep(forTimeInterval: 0.05)
+                }
+            }
         }
     }
 

@@ -1,11 +1,23 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 
 /// How an indexing run behaves.
 public struct IndexOptions: Sendable {
+    /// How long to wait for another process that is writing the index.
+    public enum LockWait: Sendable, Equatable {
+        /// Fail at once with `indexLocked`.
+        case none
+        /// Wait as long as it takes.
+        case forever
+        /// Wait up to this many seconds, then fail with `indexLocked`.
+        case seconds(Double)
+    }
+
     /// Stemming language of a new index (default English); must match an existing one.
     public var language: String?
-    /// Wait for another writer to finish instead of failing.
-    public var waitForLock: Bool
+    public var lockWait: LockWait
     /// Commit after this many documents…
     public var batchDocuments: Int
     /// …or this many bytes of corpus input, whichever comes first.
@@ -17,10 +29,10 @@ public struct IndexOptions: Sendable {
     /// Another value regroups every comment.
     public var nearThreshold: Double?
 
-    public init(language: String? = nil, waitForLock: Bool = false, batchDocuments: Int = 20_000,
+    public init(language: String? = nil, lockWait: LockWait = .none, batchDocuments: Int = 20_000,
                 batchBytes: Int = 64 << 20, maxFileBytes: Int64 = 256 << 20, nearThreshold: Double? = nil) {
         self.language = language
-        self.waitForLock = waitForLock
+        self.lockWait = lockWait
         self.batchDocuments = batchDocuments
         self.batchBytes = batchBytes
         self.maxFileBytes = maxFileBytes
@@ -63,93 +75,193 @@ public struct IndexSummary: Codable, Sendable, Equatable {
 /// (re)indexed, unchanged ones skipped by signature, removed ones deleted.
 /// A run killed at any point leaves the index at its last batch commit, and
 /// the next run finishes the job.
-public enum Indexer {
+///
+/// An `Indexer` holds the index's write lock from `init` to `close`: one full
+/// pass (`synchronize`), then, in watch mode, any number of `update(paths:)`.
+public final class Indexer {
+    public let corpus: String
+    public let index: String
+    private let options: IndexOptions
+    private let writer: IndexWriter
+    private var records: [String: FileRecord]
+    private let logger: Logger
+
+    public init(corpus: String, index: String, options: IndexOptions = IndexOptions(), logger: Logger) throws(QuarryError) {
+        if let threshold = options.nearThreshold, !(threshold > 0 && threshold <= 1) {
+            throw QuarryError(.invalidRequest, "the near-duplicate threshold must be above 0 and at most 1, not \(threshold)")
+        }
+        self.corpus = corpus
+        self.index = index
+        self.options = options
+        self.logger = logger
+        writer = try IndexWriter(
+            path: index, language: options.language, nearThreshold: options.nearThreshold, lockWait: options.lockWait,
+            batchDocuments: options.batchDocuments, batchBytes: options.batchBytes, logger: logger)
+        records = try writer.fileRecords()
+        logger.debug("index opened", metadata: ["index": "\(index)", "files": "\(records.count)", "language": "\(writer.language)"])
+    }
+
+    /// Releases the write lock. What was not committed is lost, as in a crash.
+    public func close() {
+        writer.close()
+    }
+
+    /// Indexes the corpus directory in one run and closes the index.
     public static func run(
         corpus: String, index: String, options: IndexOptions = IndexOptions(), logger: Logger,
         onWarning: (CorpusWarning) -> Void = { _ in }, onProgress: (IndexProgress) -> Void = { _ in }
     ) throws(QuarryError) -> IndexSummary {
-        let clock = ContinuousClock()
-        let start = clock.now
-        func elapsed() -> Double {
-            let duration = clock.now - start
-            return Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
+        let indexer = try Indexer(corpus: corpus, index: index, options: options, logger: logger)
+        defer { indexer.close() }
+        return try indexer.synchronize(onWarning: onWarning, onProgress: onProgress)
+    }
+
+    /// A full pass over the corpus directory, committed at the end.
+    public func synchronize(
+        onWarning: (CorpusWarning) -> Void = { _ in }, onProgress: (IndexProgress) -> Void = { _ in }
+    ) throws(QuarryError) -> IndexSummary {
+        try withoutActuallyEscaping(onWarning) { (onWarning) throws(QuarryError) in
+            try synchronize(Pass(onWarning: onWarning), onProgress: onProgress)
         }
+    }
+
+    private func synchronize(_ start: Pass, onProgress: (IndexProgress) -> Void) throws(QuarryError) -> IndexSummary {
+        var pass = start
+        let scan = try CorpusScanner.scan(root: corpus)
+        scan.warnings.forEach { pass.warn($0) }
+        pass.summary.filesScanned = scan.files.count
+        pass.summary.filesSkipped = scan.skipped
+        var unseen = records
+        for (done, file) in scan.files.enumerated() {
+            unseen[file.relativePath] = nil
+            try visit(file, &pass)
+            onProgress(IndexProgress(filesDone: done + 1, filesTotal: scan.files.count,
+                                     documents: pass.summary.articlesIndexed + pass.summary.commentsIndexed,
+                                     elapsed: pass.elapsed()))
+        }
+        // What is left was indexed before but is gone now, unless it sits where we could not look.
+        for path in unseen.keys.sorted() where !scan.unreadable.contains(where: { $0.isEmpty || path == $0 || path.hasPrefix($0 + "/") }) {
+            try remove(path, &pass)
+        }
+        return try finish(&pass)
+    }
+
+    /// Looks again at these corpus-relative paths (files or directories, new,
+    /// changed or gone) and commits: what watch mode calls for each burst of changes.
+    public func update(paths: Set<String>, onWarning: (CorpusWarning) -> Void = { _ in }) throws(QuarryError) -> IndexSummary {
+        try withoutActuallyEscaping(onWarning) { (onWarning) throws(QuarryError) in
+            try update(paths: paths, Pass(onWarning: onWarning))
+        }
+    }
+
+    private func update(paths: Set<String>, _ start: Pass) throws(QuarryError) -> IndexSummary {
+        var pass = start
+        for path in paths.sorted() {
+            var info = stat()
+            if stat(corpus + "/" + path, &info) != 0 {
+                // Gone: the file itself, or a whole directory of files.
+                for recorded in records.keys.sorted() where recorded == path || recorded.hasPrefix(path + "/") {
+                    try remove(recorded, &pass)
+                }
+            } else if info.st_mode & S_IFMT == S_IFDIR {
+                let scan = try CorpusScanner.scan(root: corpus + "/" + path)
+                scan.warnings.forEach { pass.warn(CorpusWarning(file: path + "/" + $0.file, line: $0.line, message: $0.message)) }
+                var present = Set<String>()
+                for var file in scan.files {
+                    file.relativePath = path + "/" + file.relativePath
+                    present.insert(file.relativePath)
+                    pass.summary.filesScanned += 1
+                    try visit(file, &pass)
+                }
+                let unreadable = scan.unreadable.map { $0.isEmpty ? path : path + "/" + $0 }
+                for recorded in records.keys.sorted() where recorded.hasPrefix(path + "/") && !present.contains(recorded)
+                    && !unreadable.contains(where: { recorded == $0 || recorded.hasPrefix($0 + "/") }) {
+                    try remove(recorded, &pass)
+                }
+            } else if info.st_mode & S_IFMT == S_IFREG, let format = CorpusFormat(fileName: path) {
+                pass.summary.filesScanned += 1
+                try visit(CorpusFile(relativePath: path, path: corpus + "/" + path, format: format, size: Int64(info.st_size),
+                                     modified: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)), &pass)
+            }
+        }
+        return try finish(&pass)
+    }
+
+    /// One pass's counters and clock.
+    private struct Pass {
         var summary = IndexSummary()
-        func warn(_ warning: CorpusWarning) {
+        let onWarning: (CorpusWarning) -> Void
+        let start = ContinuousClock.now
+
+        mutating func warn(_ warning: CorpusWarning) {
             summary.warnings += 1
             onWarning(warning)
         }
 
-        let scan = try CorpusScanner.scan(root: corpus)
-        scan.warnings.forEach(warn)
-        summary.filesScanned = scan.files.count
-        summary.filesSkipped = scan.skipped
-
-        if let threshold = options.nearThreshold, !(threshold > 0 && threshold <= 1) {
-            throw QuarryError(.invalidRequest, "the near-duplicate threshold must be above 0 and at most 1, not \(threshold)")
+        func elapsed() -> Double {
+            let duration = ContinuousClock.now - start
+            return Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
         }
-        let writer = try IndexWriter(
-            path: index, language: options.language, nearThreshold: options.nearThreshold, waitForLock: options.waitForLock,
-            batchDocuments: options.batchDocuments, batchBytes: options.batchBytes, logger: logger)
-        defer { writer.close() }
-        var records = try writer.fileRecords()
-        logger.debug("index opened", metadata: ["index": "\(index)", "files": "\(records.count)", "language": "\(writer.language)"])
+    }
 
-        for (done, file) in scan.files.enumerated() {
-            defer { onProgress(IndexProgress(filesDone: done + 1, filesTotal: scan.files.count, documents: summary.articlesIndexed + summary.commentsIndexed, elapsed: elapsed())) }
-            let old = records.removeValue(forKey: file.relativePath)
-            if let old, old.size == file.size, old.modified == file.modified {
-                summary.filesUnchanged += 1
-                continue
-            }
-            if file.size > options.maxFileBytes {
-                warn(CorpusWarning(file: file.relativePath, line: nil, message: "file is \(file.size) bytes, over the \(options.maxFileBytes)-byte limit (--max-file-size); skipped"))
-                summary.filesSkipped += 1
-                continue
-            }
-            var warnings: [CorpusWarning] = []
-            guard let bytes = CorpusScanner.readFile(file.path, relativePath: file.relativePath, warnings: &warnings) else {
-                warnings.forEach(warn)
-                summary.filesSkipped += 1
-                continue
-            }
-            let hash = FNV1a64.hex(bytes)
-            if let old, old.hash == hash {
-                var touched = old
-                touched.size = file.size
-                touched.modified = file.modified
-                try writer.updateRecord(touched)
-                summary.filesUnchanged += 1
-                continue
-            }
-            let parsed = file.format.read(bytes, relativePath: file.relativePath)
-            parsed.warnings.forEach(warn)
-            let comments = parsed.articles.reduce(0) { $0 + $1.comments.count }
-            let record = FileRecord(path: file.relativePath, size: file.size, modified: file.modified, hash: hash,
-                                    articles: parsed.articles.count, comments: comments)
-            try writer.replaceFile(record, articles: parsed.articles)
-            summary.filesIndexed += 1
-            summary.articlesIndexed += parsed.articles.count
-            summary.commentsIndexed += comments
+    /// Indexes one file if its signature changed since it was recorded.
+    private func visit(_ file: CorpusFile, _ pass: inout Pass) throws(QuarryError) {
+        let old = records[file.relativePath]
+        if let old, old.size == file.size, old.modified == file.modified {
+            pass.summary.filesUnchanged += 1
+            return
         }
+        if file.size > options.maxFileBytes {
+            pass.warn(CorpusWarning(file: file.relativePath, line: nil, message: "file is \(file.size) bytes, over the \(options.maxFileBytes)-byte limit (--max-file-size); skipped"))
+            pass.summary.filesSkipped += 1
+            return
+        }
+        var warnings: [CorpusWarning] = []
+        guard let bytes = CorpusScanner.readFile(file.path, relativePath: file.relativePath, warnings: &warnings) else {
+            // Unreadable or vanished since the scan: what the index holds of it stays.
+            warnings.forEach { pass.warn($0) }
+            pass.summary.filesSkipped += 1
+            return
+        }
+        let hash = FNV1a64.hex(bytes)
+        if var touched = old, touched.hash == hash {
+            touched.size = file.size
+            touched.modified = file.modified
+            try writer.updateRecord(touched)
+            records[file.relativePath] = touched
+            pass.summary.filesUnchanged += 1
+            return
+        }
+        let parsed = file.format.read(bytes, relativePath: file.relativePath)
+        parsed.warnings.forEach { pass.warn($0) }
+        let comments = parsed.articles.reduce(0) { $0 + $1.comments.count }
+        let record = FileRecord(path: file.relativePath, size: file.size, modified: file.modified, hash: hash,
+                                articles: parsed.articles.count, comments: comments)
+        try writer.replaceFile(record, articles: parsed.articles)
+        records[file.relativePath] = record
+        pass.summary.filesIndexed += 1
+        pass.summary.articlesIndexed += parsed.articles.count
+        pass.summary.commentsIndexed += comments
+    }
 
-        // What is left was indexed before but is gone now, unless it sits where we could not look.
-        for path in records.keys.sorted() where !scan.unreadable.contains(where: { path == $0 || $0.isEmpty || path.hasPrefix($0 + "/") }) {
-            try writer.removeFile(path)
-            summary.filesRemoved += 1
-        }
+    private func remove(_ path: String, _ pass: inout Pass) throws(QuarryError) {
+        try writer.removeFile(path)
+        records[path] = nil
+        pass.summary.filesRemoved += 1
+    }
+
+    private func finish(_ pass: inout Pass) throws(QuarryError) -> IndexSummary {
         // Counts and clusters span files, so they are settled once the files are in.
         let coordination = try writer.finishCoordination()
-        summary.duplicateTextsChecked = coordination.texts
-        summary.duplicateValuesUpdated = coordination.rewritten
+        pass.summary.duplicateTextsChecked = coordination.texts
+        pass.summary.duplicateValuesUpdated = coordination.rewritten
         try writer.commit()
-
-        summary.elapsedSeconds = elapsed()
-        let documents = summary.articlesIndexed + summary.commentsIndexed
-        summary.documentsPerSecond = summary.elapsedSeconds > 0 ? Double(documents) / summary.elapsedSeconds : 0
-        summary.totalArticles = writer.count(of: "article")
-        summary.totalComments = writer.count(of: "comment")
-        summary.revision = writer.revision
-        return summary
+        pass.summary.elapsedSeconds = pass.elapsed()
+        let documents = pass.summary.articlesIndexed + pass.summary.commentsIndexed
+        pass.summary.documentsPerSecond = pass.summary.elapsedSeconds > 0 ? Double(documents) / pass.summary.elapsedSeconds : 0
+        pass.summary.totalArticles = writer.count(of: "article")
+        pass.summary.totalComments = writer.count(of: "comment")
+        pass.summary.revision = writer.revision
+        return pass.summary
     }
 }

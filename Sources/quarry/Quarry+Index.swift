@@ -1,11 +1,20 @@
 import ArgumentParser
 import Foundation
 import QuarryCore
+import Synchronization
+
+/// Set by SIGTERM/SIGINT in watch mode: the loop commits what it has and returns.
+private let stopRequested = Atomic<Bool>(false)
 
 extension Quarry {
     struct Index: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Index a corpus directory (incrementally: only changed files are read).")
+            abstract: "Index a corpus directory (incrementally: only changed files are read).",
+            discussion: """
+                With --watch, keeps following the corpus after the first pass: new, changed, moved and
+                deleted files are indexed within a second or two; SIGTERM or SIGINT commits and exits 0.
+                --wait waits for another process writing the index; --wait=SECONDS waits at most that long.
+                """)
 
         @Argument(help: ArgumentHelp("Corpus directory of .txt, .json and .jsonl files.", valueName: "corpus"))
         var corpus: String = "Corpus"
@@ -17,8 +26,15 @@ extension Quarry {
         @Option(help: ArgumentHelp("Stemming language of a new index (english, french, german, none, …).", valueName: "name"))
         var language: String?
 
-        @Flag(help: "Wait for another process writing the index instead of failing.")
+        @Flag(help: "Wait for another process writing the index instead of failing (--wait=SECONDS: at most that long).")
         var wait = false
+
+        // `--wait=SECONDS` arrives here: `Quarry.main` rewrites it, as argument-parser has no optional values.
+        @Option(name: .customLong("wait-seconds"), help: .hidden)
+        var waitSeconds: Double?
+
+        @Flag(help: "After indexing, follow the corpus and index changes as they happen.")
+        var watch = false
 
         @Option(help: ArgumentHelp("Commit after this many documents.", valueName: "n"))
         var batchSize = 20_000
@@ -32,31 +48,65 @@ extension Quarry {
         @Flag(help: "Do not print each warning, only their count.")
         var quiet = false
 
+        func validate() throws {
+            if let waitSeconds, !(waitSeconds >= 0) {
+                throw ValidationError("--wait=SECONDS needs a number of seconds, 0 or more")
+            }
+        }
+
         func run() throws {
             let logger = logging.makeLogger("quarry.index")
-            let options = IndexOptions(language: language, waitForLock: wait, batchDocuments: max(1, batchSize),
+            let lockWait: IndexOptions.LockWait = waitSeconds.map { .seconds($0) } ?? (wait ? .forever : .none)
+            let options = IndexOptions(language: language, lockWait: lockWait, batchDocuments: max(1, batchSize),
                                        maxFileBytes: Int64(maxFileSize) << 20, nearThreshold: nearThreshold)
             let progress = ProgressLine()
-            let summary: IndexSummary
+            let warn: (CorpusWarning) -> Void = { warning in
+                guard !quiet else { return }
+                progress.clear()
+                FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
+            }
             do {
-                summary = try Indexer.run(
-                    corpus: corpus, index: location.path, options: options, logger: logger,
-                    onWarning: { warning in
-                        guard !quiet else { return }
-                        progress.clear()
-                        FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
-                    },
-                    onProgress: { state in
-                        progress.update(String(format: "indexing: %d/%d files, %d documents, %.1f s",
-                                               state.filesDone, state.filesTotal, state.documents, state.elapsed))
-                    })
+                let indexer = try Indexer(corpus: corpus, index: location.path, options: options, logger: logger)
+                defer { indexer.close() }
+                if watch {
+                    signal(SIGTERM) { _ in stopRequested.store(true, ordering: .relaxed) }
+                    signal(SIGINT) { _ in stopRequested.store(true, ordering: .relaxed) }
+                    var first = true
+                    try indexer.watch(
+                        shouldStop: { stopRequested.load(ordering: .relaxed) }, onWarning: warn,
+                        onPass: { summary in
+                            report(summary)
+                            if first {
+                                // The signal tests and scripts wait for: changes from now on are followed.
+                                FileHandle.standardError.write(Data("quarry: watching \(corpus) for changes\n".utf8))
+                                first = false
+                            }
+                        })
+                    return
+                }
+                let summary = try indexer.synchronize(onWarning: warn, onProgress: { state in
+                    progress.update(String(format: "indexing: %d/%d files, %d documents, %.1f s",
+                                           state.filesDone, state.filesTotal, state.documents, state.elapsed))
+                })
+                progress.clear()
+                report(summary)
             } catch {
                 progress.clear()
+                if case .seconds(let seconds) = lockWait, error.code == .indexLocked {
+                    throw fail(QuarryError(.indexLocked, "the index at '\(location.path)' was still being written by another process after \(seconds) s"))
+                }
                 throw fail(error)
             }
-            progress.clear()
+        }
+
+        private func report(_ summary: IndexSummary) {
             if output.json {
-                try printJSON(summary)
+                // One object per pass, one per line, so a watcher's output can be followed line by line.
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+                if let data = try? encoder.encode(summary) {
+                    FileHandle.standardOutput.write(data + Data("\n".utf8))
+                }
                 return
             }
             print("""

@@ -11,4 +11,14 @@ struct Quarry: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [Index.self, Search.self, Get.self, Similar.self, Duplicates.self, Stats.self, Serve.self, Check.self]
     )
+
+    /// Turns `--wait=SECONDS` into `--wait-seconds SECONDS`: argument-parser has
+    /// no options whose value may be left out, and `--wait` alone is a flag.
+    static func main() async {
+        let arguments = CommandLine.arguments.dropFirst().flatMap { argument -> [String] in
+            guard argument.hasPrefix("--wait=") else { return [argument] }
+            return ["--wait-seconds", String(argument.dropFirst("--wait=".count))]
+        }
+        await main(arguments)
+    }
 }

@@ -160,7 +160,7 @@ import QuarryProtocol
 
         // What a run does up to its last batch commit, then dies: b's documents and
         // signature are committed, the recount is not.
-        let writer = try IndexWriter(path: path, language: nil, waitForLock: false, batchDocuments: 1000,
+        let writer = try IndexWriter(path: path, language: nil, lockWait: .none, batchDocuments: 1000,
                                      batchBytes: 1 << 20, logger: quietLogger)
         let scan = try CorpusScanner.scan(root: corpus)
         let file = try #require(scan.files.first { $0.relativePath == "b.txt" })

@@ -148,7 +148,7 @@ import QuarryProtocol
         let fixture = try Fixture()
         defer { fixture.remove() }
         _ = try fixture.run()
-        let holder = try IndexWriter(path: fixture.index, language: nil, waitForLock: false,
+        let holder = try IndexWriter(path: fixture.index, language: nil, lockWait: .none,
                                      batchDocuments: 100, batchBytes: 1 << 20, logger: quietLogger)
         defer { holder.close() }
         let error = try #require(throws: QuarryError.self) { _ = try fixture.run() }
