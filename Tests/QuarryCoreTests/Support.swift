@@ -57,14 +57,17 @@ func index(_ corpus: String, into index: String, batch: Int = 20_000) throws -> 
     return (summary, warnings)
 }
 
-/// Corpus/ indexed once for all the search tests (they only read it). The
-/// directory is left for the OS to clean: tests run in parallel and none of
-/// them knows it is the last.
+/// Where `sharedCorpusIndex` lives; removed when the test process exits, since
+/// the tests that share it run in parallel and none of them knows it is the last.
+private let sharedCorpusIndexDirectory = FileManager.default.temporaryDirectory.path + "/quarry-corpus-index-" + UUID().uuidString
+
+/// Corpus/ indexed once for all the search tests (they only read it).
 let sharedCorpusIndex: Result<String, QuarryError> = {
     do {
-        let directory = try TemporaryDirectory("quarry-corpus-index")
-        try index(corpusRoot, into: directory.path + "/index")
-        return .success(directory.path + "/index")
+        try FileManager.default.createDirectory(atPath: sharedCorpusIndexDirectory, withIntermediateDirectories: true)
+        atexit { try? FileManager.default.removeItem(atPath: sharedCorpusIndexDirectory) }
+        try index(corpusRoot, into: sharedCorpusIndexDirectory + "/index")
+        return .success(sharedCorpusIndexDirectory + "/index")
     } catch let error as QuarryError {
         return .failure(error)
     } catch {

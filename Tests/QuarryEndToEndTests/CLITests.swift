@@ -3,15 +3,20 @@ import QuarryProtocol
 import Testing
 import XapianKit
 
+/// Where `CLITests.sharedIndex` lives; removed when the test process exits,
+/// since the tests that share it run in parallel and none knows it is the last.
+private let sharedIndexDirectory = FileManager.default.temporaryDirectory.path + "/quarry-e2e-shared-" + UUID().uuidString
+
 /// The built `quarry` binary on the sample corpus, checked the way a user
 /// would: exit status, stdout, stderr, and the documented JSON shapes.
 @Suite struct CLITests {
     /// Corpus/ indexed once by the binary for the tests that only read it.
     static let sharedIndex: Result<String, TestFailure> = {
         do {
-            let directory = try TemporaryDirectory()
-            _ = try succeed("quarry", "index", sampleCorpus, "--index", directory.path + "/index")
-            return .success(directory.path + "/index")
+            try FileManager.default.createDirectory(atPath: sharedIndexDirectory, withIntermediateDirectories: true)
+            atexit { try? FileManager.default.removeItem(atPath: sharedIndexDirectory) }
+            _ = try succeed("quarry", "index", sampleCorpus, "--index", sharedIndexDirectory + "/index")
+            return .success(sharedIndexDirectory + "/index")
         } catch let error as TestFailure {
             return .failure(error)
         } catch {
