@@ -81,11 +81,6 @@ let package = Package(
             // XapianKit reads an index a killed `quarry index` left behind, file records and all.
             dependencies: ["QuarryClient", "QuarryProtocol", "XapianKit"]
         ),
-        // The daemon, started as the real `quarry serve` on a real socket.
-        .testTarget(
-            name: "QuarryServerTests",
-            dependencies: ["QuarryClient", "QuarryProtocol"]
-        ),
     ],
     swiftLanguageModes: [.v6]
 )

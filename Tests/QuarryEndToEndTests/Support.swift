@@ -75,7 +75,12 @@ final class RunningProcess {
     private let stdoutPath: String
     private let stderrPath: String
 
-    init(_ tool: String, _ arguments: [String]) throws {
+    convenience init(_ tool: String, _ arguments: [String]) throws {
+        try self.init(executable: try Binaries.path(tool), arguments)
+    }
+
+    /// Any program, e.g. `/usr/bin/setpriv` or `python3` through `/usr/bin/env`.
+    init(executable: String, _ arguments: [String]) throws {
         let base = FileManager.default.temporaryDirectory.path + "/quarry-e2e-" + UUID().uuidString
         stdoutPath = base + ".out"
         stderrPath = base + ".err"
@@ -83,7 +88,7 @@ final class RunningProcess {
               FileManager.default.createFile(atPath: stderrPath, contents: nil) else {
             throw TestFailure(description: "cannot create output files in \(FileManager.default.temporaryDirectory.path)")
         }
-        process.executableURL = URL(fileURLWithPath: try Binaries.path(tool))
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment.removeValue(forKey: "QUARRY_INDEX")

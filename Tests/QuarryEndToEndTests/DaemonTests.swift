@@ -53,14 +53,14 @@ struct DaemonTests {
         let index = try SharedIndex.path()
         let daemon = try Daemon(index: index)
         for query in ["diplomacy", "\"climate change\"", "by:vladimir", "sanction* -russia", "title:election"] {
-            let direct = try run(Paths.quarry, ["search", query, "--index", index, "--json", "--limit", "20"])
-            let viaSocket = try run(Paths.quarry, ["search", query, "--socket", daemon.socketPath, "--json", "--limit", "20"])
+            let direct = try quarry(["search", query, "--index", index, "--json", "--limit", "20"])
+            let viaSocket = try quarry(["search", query, "--socket", daemon.socketPath, "--json", "--limit", "20"])
             #expect(direct.status == 0 && viaSocket.status == 0, "\(query): \(direct.stderr) \(viaSocket.stderr)")
             #expect(direct.stdout == viaSocket.stdout, "results for \(query) differ")
             #expect(!direct.stdout.isEmpty)
         }
-        let badDirect = try run(Paths.quarry, ["search", "foo AND", "--index", index])
-        let badSocket = try run(Paths.quarry, ["search", "foo AND", "--socket", daemon.socketPath])
+        let badDirect = try quarry(["search", "foo AND", "--index", index])
+        let badSocket = try quarry(["search", "foo AND", "--socket", daemon.socketPath])
         #expect(badDirect.status == 2 && badSocket.status == 2)
         #expect(badSocket.stderr.contains("\"foo AND\""))
         daemon.stop()
@@ -120,11 +120,11 @@ struct DaemonTests {
     }
 
     @Test func documentsCommittedWhileServingAreFoundWithinASecondAndNoRequestFails() async throws {
-        let directory = try Paths.temporaryDirectory()
+        let directory = try shortTemporaryDirectory()
         let corpus = directory + "/corpus"
         let index = directory + "/index"
-        try FileManager.default.copyItem(atPath: Paths.corpus, toPath: corpus)
-        #expect(try run(Paths.quarry, ["index", corpus, "--index", index, "--quiet"]).status == 0)
+        try FileManager.default.copyItem(atPath: sampleCorpus, toPath: corpus)
+        #expect(try quarry(["index", corpus, "--index", index, "--quiet"]).status == 0)
         let daemon = try Daemon(index: index)
 
         let stop = ManagedAtomicFlag()
@@ -162,7 +162,7 @@ struct DaemonTests {
             try FileManager.default.createDirectory(atPath: corpus + "/live", withIntermediateDirectories: true)
             try "A \(word) sighting\nBirdwatchers report a \(word) in the park.\n1 Comment\nZoë\nI saw the \(word) too.\n"
                 .write(toFile: file, atomically: true, encoding: .utf8)
-            #expect(try run(Paths.quarry, ["index", corpus, "--index", index, "--quiet"]).status == 0)
+            #expect(try quarry(["index", corpus, "--index", index, "--quiet"]).status == 0)
             let committed = Date()
             // Poll the daemon until the commit shows (bounded): the figure under test is this delay.
             var found = false
@@ -177,7 +177,7 @@ struct DaemonTests {
             if round % 2 == 1 {
                 // Delete the previous round's file: its article and comment must go too.
                 try FileManager.default.removeItem(atPath: corpus + "/live/added-\(round - 1).txt")
-                #expect(try run(Paths.quarry, ["index", corpus, "--index", index, "--quiet"]).status == 0)
+                #expect(try quarry(["index", corpus, "--index", index, "--quiet"]).status == 0)
                 #expect(try await probe.search(SearchRequest(query: "zebrafinch\(round - 1)", limit: 5)).total == 0)
             }
         }

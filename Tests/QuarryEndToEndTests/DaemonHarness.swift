@@ -4,88 +4,42 @@ import Testing
 import Glibc
 #endif
 
-/// Paths to the real binaries and the repository, as `swift test` lays them out.
-enum Paths {
-    /// `.build/debug` (or release): the test bundle's own directory holds the products.
-    static let products: URL = {
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        var directory = executable.deletingLastPathComponent()
-        // On Linux the runner may be inside `X.xctest`; on Darwin inside a bundle.
-        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("quarry").path),
-              directory.path != "/" {
-            directory.deleteLastPathComponent()
-        }
-        return directory
-    }()
-
-    static let quarry = products.appendingPathComponent("quarry").path
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let corpus = repository.appendingPathComponent("Corpus").path
-    static let pythonClient = repository.appendingPathComponent("examples/python/quarry_client.py").path
-
-    /// A fresh, short directory: socket paths must stay under 108 bytes.
-    static func temporaryDirectory() throws -> String {
-        var template = Array("/tmp/qt-XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { throw HarnessError("mkdtemp failed") }
-        return String(cString: made)
-    }
-}
-
-struct HarnessError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// The output of a finished command.
+/// The daemon tests' view of the command line: text in, text out.
 struct CommandResult {
     let status: Int32
     let stdout: String
     let stderr: String
 }
 
-/// Runs a command to completion.
-@discardableResult
-func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> CommandResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    if let environment { process.environment = environment }
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    // Read both pipes while it runs, so a chatty process cannot block on a full pipe.
-    let stderrData = LockedData()
-    let reader = Thread { stderrData.set(err.fileHandleForReading.readDataToEndOfFile()) }
-    reader.start()
-    let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    while !stderrData.isSet { usleep(1000) }
-    return CommandResult(status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
-                         stderr: String(decoding: stderrData.value, as: UTF8.self))
+/// Runs the built `quarry` with these arguments to the end.
+func quarry(_ arguments: [String]) throws -> CommandResult {
+    let result = try RunningProcess("quarry", arguments).wait()
+    return CommandResult(status: result.status, stdout: result.output, stderr: result.stderr)
 }
 
-final class LockedData: @unchecked Sendable {
-    // @unchecked: guarded by `lock`.
-    private let lock = NSLock()
-    private var data = Data()
-    private var done = false
-    func set(_ value: Data) { lock.withLock { data = value; done = true } }
-    var isSet: Bool { lock.withLock { done } }
-    var value: Data { lock.withLock { data } }
+/// Runs any program to the end.
+func runProgram(_ executable: String, _ arguments: [String]) throws -> CommandResult {
+    let result = try RunningProcess(executable: executable, arguments).wait()
+    return CommandResult(status: result.status, stdout: result.output, stderr: result.stderr)
+}
+
+/// A fresh, short directory: socket paths must stay under 108 bytes.
+func shortTemporaryDirectory() throws -> String {
+    var template = Array("/tmp/qt-XXXXXX".utf8CString)
+    guard let made = mkdtemp(&template) else { throw TestFailure(description: "mkdtemp failed") }
+    return String(cString: made)
 }
 
 /// The sample corpus indexed once per test run, shared read-only by tests.
 enum SharedIndex {
-    private static let built: Result<String, HarnessError> = {
+    private static let built: Result<String, TestFailure> = {
         do {
-            let index = try Paths.temporaryDirectory() + "/index"
-            let result = try run(Paths.quarry, ["index", Paths.corpus, "--index", index, "--quiet"])
-            guard result.status == 0 else { return .failure(HarnessError("indexing Corpus/ failed: \(result.stderr)")) }
+            let index = try shortTemporaryDirectory() + "/index"
+            let result = try quarry(["index", sampleCorpus, "--index", index, "--quiet"])
+            guard result.status == 0 else { return .failure(TestFailure(description: "indexing Corpus/ failed: \(result.stderr)")) }
             return .success(index)
         } catch {
-            return .failure(HarnessError("indexing Corpus/ failed: \(error)"))
+            return .failure(TestFailure(description: "indexing Corpus/ failed: \(error)"))
         }
     }()
 
@@ -104,9 +58,9 @@ final class Daemon: @unchecked Sendable {
 
     /// Starts the daemon and returns once it logs that it is serving.
     init(index: String, socketPath: String? = nil, arguments: [String] = []) throws {
-        directory = try Paths.temporaryDirectory()
+        directory = try shortTemporaryDirectory()
         self.socketPath = socketPath ?? directory + "/q.sock"
-        process.executableURL = URL(fileURLWithPath: Paths.quarry)
+        process.executableURL = URL(fileURLWithPath: try Binaries.path("quarry"))
         process.arguments = ["serve", "--index", index, "--socket", self.socketPath, "--log-level", "info"] + arguments
         let err = Pipe()
         process.standardError = err
@@ -139,8 +93,8 @@ final class Daemon: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         while !logText.contains(text) {
-            if ended { throw HarnessError("the daemon ended before logging '\(text)':\n\(logText)") }
-            guard condition.wait(until: deadline) else { throw HarnessError("no '\(text)' in the log within \(timeout) s:\n\(logText)") }
+            if ended { throw TestFailure(description: "the daemon ended before logging '\(text)':\n\(logText)") }
+            guard condition.wait(until: deadline) else { throw TestFailure(description: "no '\(text)' in the log within \(timeout) s:\n\(logText)") }
         }
     }
 
@@ -167,7 +121,7 @@ final class RawConnection {
 
     init(path: String) throws {
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw HarnessError("socket() failed") }
+        guard fd >= 0 else { throw TestFailure(description: "socket() failed") }
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
@@ -180,7 +134,7 @@ final class RawConnection {
         guard result == 0 else {
             let reason = String(cString: strerror(errno))
             close(fd)
-            throw HarnessError("connect(\(path)) failed: \(reason)")
+            throw TestFailure(description: "connect(\(path)) failed: \(reason)")
         }
     }
 
@@ -190,7 +144,7 @@ final class RawConnection {
         var offset = 0
         while offset < bytes.count {
             let sent = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            guard sent > 0 else { throw HarnessError("send failed: \(String(cString: strerror(errno)))") }
+            guard sent > 0 else { throw TestFailure(description: "send failed: \(String(cString: strerror(errno)))") }
             offset += sent
         }
     }
@@ -206,7 +160,7 @@ final class RawConnection {
                 return line
             }
             var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            guard poll(&poller, 1, timeout) == 1 else { throw HarnessError("no reply within \(timeout) ms") }
+            guard poll(&poller, 1, timeout) == 1 else { throw TestFailure(description: "no reply within \(timeout) ms") }
             var chunk = [UInt8](repeating: 0, count: 65536)
             let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if count <= 0 { return nil }

@@ -124,16 +124,16 @@ struct DaemonRobustnessTests {
         #expect(info.st_mode & 0o777 == 0o600)
 
         // A second daemon on the same path is refused, and the first keeps its socket.
-        let second = try run(Paths.quarry, ["serve", "--index", try SharedIndex.path(), "--socket", daemon.socketPath])
+        let second = try quarry(["serve", "--index", try SharedIndex.path(), "--socket", daemon.socketPath])
         #expect(second.status != 0)
         #expect(second.stderr.contains("already serving"))
         try expectServing(daemon)
 
         // A regular file at the path is left alone.
-        let directory = try Paths.temporaryDirectory()
+        let directory = try shortTemporaryDirectory()
         let file = directory + "/not-a-socket"
         try "precious".write(toFile: file, atomically: true, encoding: .utf8)
-        let onFile = try run(Paths.quarry, ["serve", "--index", try SharedIndex.path(), "--socket", file])
+        let onFile = try quarry(["serve", "--index", try SharedIndex.path(), "--socket", file])
         #expect(onFile.status != 0)
         #expect(onFile.stderr.contains("not a socket"))
         #expect(try String(contentsOfFile: file, encoding: .utf8) == "precious")
@@ -149,15 +149,15 @@ struct DaemonRobustnessTests {
 
     @Test(.enabled(if: getuid() == 0, "needs root to run a client as another user"))
     func aPeerOutsideTheAllowListIsRefused() throws {
-        let directory = try Paths.temporaryDirectory()
+        let directory = try shortTemporaryDirectory()
         chmod(directory, 0o755)
         let socketPath = directory + "/q.sock"
         // Mode 0666 so that the file's permissions let `nobody` in and SO_PEERCRED is what refuses.
         let daemon = try Daemon(index: try SharedIndex.path(), socketPath: socketPath,
                                 arguments: ["--allow-uid", "0", "--socket-mode", "0666"])
         // The client is the real CLI, run as `nobody`.
-        let asNobody = try run("/usr/bin/setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups",
-                                                    Paths.quarry, "search", "diplomacy", "--socket", socketPath])
+        let asNobody = try runProgram("/usr/bin/setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                                                    try Binaries.path("quarry"), "search", "diplomacy", "--socket", socketPath])
         #expect(asNobody.status != 0)
         #expect(asNobody.stderr.contains("may not query"), "nobody got: \(asNobody.stdout) \(asNobody.stderr)")
         try expectServing(daemon)
@@ -188,14 +188,14 @@ struct DaemonRobustnessTests {
 
     @Test func thePythonExampleClientTalksToTheDaemon() throws {
         let daemon = try Daemon(index: try SharedIndex.path())
-        let search = try run("/usr/bin/env", ["python3", Paths.pythonClient, "--socket", daemon.socketPath, "search", "sanctions", "--type", "comment", "--limit", "3"])
+        let search = try runProgram("/usr/bin/env", ["python3", repositoryRoot + "/examples/python/quarry_client.py", "--socket", daemon.socketPath, "search", "sanctions", "--type", "comment", "--limit", "3"])
         #expect(search.status == 0, "\(search.stderr)")
         #expect(search.stdout.split(separator: "\n").count == 4)
         #expect(search.stdout.contains("\tcomment\t"))
-        let get = try run("/usr/bin/env", ["python3", Paths.pythonClient, "--socket", daemon.socketPath, "get", "world/north-korea-military-delegation-russia#2"])
+        let get = try runProgram("/usr/bin/env", ["python3", repositoryRoot + "/examples/python/quarry_client.py", "--socket", daemon.socketPath, "get", "world/north-korea-military-delegation-russia#2"])
         #expect(get.status == 0)
         #expect(get.stdout.contains("Golova Hvosta"))
-        let bad = try run("/usr/bin/env", ["python3", Paths.pythonClient, "--socket", daemon.socketPath, "search", "foo AND"])
+        let bad = try runProgram("/usr/bin/env", ["python3", repositoryRoot + "/examples/python/quarry_client.py", "--socket", daemon.socketPath, "search", "foo AND"])
         #expect(bad.status == 2)
         #expect(bad.stderr.contains("foo AND"))
         daemon.stop()
@@ -206,7 +206,7 @@ struct DaemonRobustnessTests {
 /// by someone else and handed over as fd 3 with LISTEN_FDS/LISTEN_PID.
 @Suite struct SocketActivationTests {
     @Test func theDaemonServesASocketItIsHanded() throws {
-        let directory = try Paths.temporaryDirectory()
+        let directory = try shortTemporaryDirectory()
         let socketPath = directory + "/activated.sock"
         // Python plays systemd: bind, listen, put the socket at fd 3, exec the daemon
         // with LISTEN_PID set to its own pid (exec keeps the pid).
@@ -220,7 +220,7 @@ struct DaemonRobustnessTests {
             """
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", launcher, socketPath, Paths.quarry, try SharedIndex.path()]
+        process.arguments = ["python3", "-c", launcher, socketPath, try Binaries.path("quarry"), try SharedIndex.path()]
         let err = Pipe()
         process.standardError = err
         try process.run()
