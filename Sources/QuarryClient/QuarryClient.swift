@@ -75,6 +75,14 @@ public final class QuarryClient: Sendable {
         try await call(.get, GetParams(id: id))
     }
 
+    public func similar(_ request: SimilarRequest) async throws(QuarryClientError) -> SimilarResponse {
+        try await call(.similar, request)
+    }
+
+    public func duplicates(_ request: DuplicatesRequest = DuplicatesRequest()) async throws(QuarryClientError) -> DuplicatesResponse {
+        try await call(.duplicates, request)
+    }
+
     public func stats() async throws(QuarryClientError) -> StatsResult {
         try await call(.stats, NoParams())
     }

@@ -1,6 +1,6 @@
 /// Names of the methods the daemon answers.
 public enum RPCMethod: String, Sendable, CaseIterable {
-    case search, get, stats, ping, suggest
+    case search, get, similar, duplicates, suggest, stats, ping
 }
 
 /// Params of a method that takes none.

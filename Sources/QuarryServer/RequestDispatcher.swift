@@ -69,6 +69,10 @@ struct RequestDispatcher: Sendable {
                     return try searcher.search(search)
                 case .get(let params):
                     return GetResult(revision: try searcher.revision, document: try searcher.get(id: params.id))
+                case .similar(let similar):
+                    return try searcher.similar(similar)
+                case .duplicates(let duplicates):
+                    return try searcher.duplicates(duplicates)
                 case .suggest(let params):
                     return SuggestResult(revision: try searcher.revision, query: params.query, suggestion: try searcher.suggest(params.query))
                 case .ping:

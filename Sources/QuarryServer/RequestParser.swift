@@ -5,6 +5,8 @@ import QuarryProtocol
 public enum ParsedRequest: Sendable, Equatable {
     case search(SearchRequest)
     case get(GetParams)
+    case similar(SimilarRequest)
+    case duplicates(DuplicatesRequest)
     case suggest(SuggestParams)
     case stats
     case ping
@@ -53,6 +55,8 @@ public enum RequestParser {
         switch method {
         case .search: .search(try params(data))
         case .get: .get(try params(data))
+        case .similar: .similar(try params(data))
+        case .duplicates: .duplicates(try optionalParams(data) ?? DuplicatesRequest())
         case .suggest: .suggest(try params(data))
         case .stats: .stats
         case .ping: .ping
@@ -64,13 +68,15 @@ public enum RequestParser {
     }
 
     private static func params<P: Decodable>(_ data: Data) throws(RPCError) -> P {
+        guard let params: P = try optionalParams(data) else {
+            throw RPCError(code: RPCError.invalidParams, message: "this method needs \"params\"")
+        }
+        return params
+    }
+
+    private static func optionalParams<P: Decodable>(_ data: Data) throws(RPCError) -> P? {
         do {
-            guard let params = try JSONDecoder().decode(ParamsOnly<P>.self, from: data).params else {
-                throw RPCError(code: RPCError.invalidParams, message: "this method needs \"params\"")
-            }
-            return params
-        } catch let error as RPCError {
-            throw error
+            return try JSONDecoder().decode(ParamsOnly<P>.self, from: data).params
         } catch let error as DecodingError {
             throw RPCError(code: RPCError.invalidParams, message: "invalid params: \(error.fieldDescription)")
         } catch {

@@ -45,6 +45,24 @@ struct DaemonTests {
         let suggestion = try await client.suggest("diplomcy")
         #expect(suggestion.suggestion == "diplomacy")
 
+        // The sanctions text posted by four accounts under four articles leads the groups with most accounts.
+        let groups = try await client.duplicates(DuplicatesRequest(minAccounts: 4))
+        #expect(groups.groups.contains { $0.accounts.count == 4 && $0.text.contains("sanctions only hurt ordinary people") })
+        #expect(groups.groups.allSatisfy { $0.accounts.count >= 4 })
+        let copies = try await client.duplicates(DuplicatesRequest(of: "world/north-korea-military-delegation-russia#1"))
+        #expect(copies.groups.first?.members.count == 2)
+
+        let similar = try await client.similar(SimilarRequest(id: "world/eu-sanctions-package-shadow-fleet", limit: 3))
+        #expect(similar.hits.count == 3)
+        #expect(!similar.hits.contains { $0.id == "world/eu-sanctions-package-shadow-fleet" })
+        do {
+            _ = try await client.similar(SimilarRequest(id: "no/such/article"))
+            Issue.record("similar of an unknown id should fail")
+        } catch {
+            guard case .rpc(let rpc) = error else { throw error }
+            #expect(rpc.code == RPCError.notFound)
+        }
+
         await client.close()
         #expect(daemon.stop() == 0)
     }
