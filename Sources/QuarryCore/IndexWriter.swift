@@ -256,6 +256,8 @@ extension QuarryError {
     /// Puts a Xapian failure in the user's terms.
     public init(_ error: XapianError, indexPath: String) {
         switch error.kind {
+        case "DatabaseModifiedError":
+            self.init(.indexChanged, "the index at '\(indexPath)' changed while it was being read; try again")
         case "DatabaseLockError":
             self.init(.indexLocked, "the index at '\(indexPath)' is being written by another process; wait for it to finish, or run again with --wait")
         case "DatabaseOpeningError", "DatabaseNotFoundError":

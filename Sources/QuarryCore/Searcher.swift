@@ -82,13 +82,20 @@ public final class Searcher {
         }
     }
 
-    /// Runs `body`; if the index moved under it (Xapian's DatabaseModifiedError),
-    /// reopens and runs it once more.
+    /// Runs `body`; if the index moved under it (Xapian's DatabaseModifiedError:
+    /// a writer committed twice while we read, discarding our revision), reopens
+    /// at the new revision and runs it again. A writer committing many times a
+    /// second (watch mode's small batches) can do that to a long read more than
+    /// once, hence a few attempts.
     func retryingOnModification<T>(_ body: () throws -> T) throws(QuarryError) -> T {
-        for attempt in 0..<2 {
+        let attempts = 5
+        for attempt in 1...attempts {
             do {
                 return try body()
-            } catch let error as XapianError where error.isDatabaseModified && attempt == 0 {
+            } catch let error as XapianError where error.isDatabaseModified && attempt < attempts {
+                _ = try? database.reopen()
+            } catch let error as QuarryError where error.code == .indexChanged && attempt < attempts {
+                // The same, reported from a helper that already put it in Quarry's terms.
                 _ = try? database.reopen()
             } catch let error as XapianError {
                 throw QuarryError(error, indexPath: indexPath)
@@ -98,7 +105,7 @@ public final class Searcher {
                 throw QuarryError(.io, "\(error)")
             }
         }
-        throw QuarryError(.xapian, "the index kept changing during the request; try again")
+        throw QuarryError(.indexChanged, "the index kept changing during the request; try again")
     }
 
     // MARK: search

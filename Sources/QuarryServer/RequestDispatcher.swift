@@ -97,7 +97,7 @@ struct RequestDispatcher: Sendable {
         case .invalidRequest: code = RPCError.invalidParams
         case .notFound: code = RPCError.notFound
         case .overloaded: code = RPCError.overloaded
-        case .indexNotFound, .indexCorrupt, .indexLocked, .indexMismatch, .io, .unavailable, .corpusNotFound, .noSpace:
+        case .indexNotFound, .indexCorrupt, .indexLocked, .indexMismatch, .indexChanged, .io, .unavailable, .corpusNotFound, .noSpace:
             code = RPCError.indexUnavailable
         case .xapian: code = RPCError.internalError
         }

@@ -46,25 +46,22 @@ enum SharedIndex {
     static func path() throws -> String { try built.get() }
 }
 
-/// A real `quarry serve` process on a real socket.
-final class Daemon: @unchecked Sendable {
+/// A built tool running in the background whose stderr the test can wait on:
+/// readiness is a log line, never a sleep.
+final class ObservedProcess: @unchecked Sendable {
     // @unchecked: the log is guarded by `condition`; the rest is immutable.
     let process = Process()
-    let socketPath: String
-    let directory: String
     private let condition = NSCondition()
     private var logText = ""
     private var ended = false
 
-    /// Starts the daemon and returns once it logs that it is serving.
-    init(index: String, socketPath: String? = nil, arguments: [String] = []) throws {
-        directory = try shortTemporaryDirectory()
-        self.socketPath = socketPath ?? directory + "/q.sock"
-        process.executableURL = URL(fileURLWithPath: try Binaries.path("quarry"))
-        process.arguments = ["serve", "--index", index, "--socket", self.socketPath, "--log-level", "info"] + arguments
+    init(_ tool: String, _ arguments: [String]) throws {
+        process.executableURL = URL(fileURLWithPath: try Binaries.path(tool))
+        process.arguments = arguments
         let err = Pipe()
         process.standardError = err
         process.standardOutput = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
         try process.run()
         let handle = err.fileHandleForReading
         let reader = Thread { [self] in
@@ -82,18 +79,17 @@ final class Daemon: @unchecked Sendable {
             }
         }
         reader.start()
-        try waitForLog("serving")
     }
 
     var log: String { condition.withLock { logText } }
 
     /// Blocks until the log contains `text`; fails if the process's stderr ends first.
-    func waitForLog(_ text: String, timeout: TimeInterval = 30) throws {
+    func waitForLog(_ text: String, timeout: TimeInterval = 60) throws {
         let deadline = Date(timeIntervalSinceNow: timeout)
         condition.lock()
         defer { condition.unlock() }
         while !logText.contains(text) {
-            if ended { throw TestFailure(description: "the daemon ended before logging '\(text)':\n\(logText)") }
+            if ended { throw TestFailure(description: "the process ended before logging '\(text)':\n\(logText)") }
             guard condition.wait(until: deadline) else { throw TestFailure(description: "no '\(text)' in the log within \(timeout) s:\n\(logText)") }
         }
     }
@@ -112,6 +108,25 @@ final class Daemon: @unchecked Sendable {
             process.waitUntilExit()
         }
     }
+}
+
+/// A real `quarry serve` process on a real socket.
+final class Daemon: Sendable {
+    let observed: ObservedProcess
+    let socketPath: String
+
+    /// Starts the daemon and returns once it logs that it is serving.
+    init(index: String, socketPath: String? = nil, arguments: [String] = []) throws {
+        self.socketPath = try socketPath ?? shortTemporaryDirectory() + "/q.sock"
+        observed = try ObservedProcess("quarry", ["serve", "--index", index, "--socket", self.socketPath, "--log-level", "info"] + arguments)
+        try observed.waitForLog("serving")
+    }
+
+    var process: Process { observed.process }
+    var log: String { observed.log }
+    func waitForLog(_ text: String) throws { try observed.waitForLog(text) }
+    @discardableResult
+    func stop(_ signal: Int32 = SIGTERM) -> Int32 { observed.stop(signal) }
 }
 
 /// A blocking Unix-socket connection for sending exactly the bytes a test wants.
