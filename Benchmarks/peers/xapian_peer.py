@@ -17,7 +17,7 @@ XH (text fingerprint); values 0 (article), 1 (author), 2 (kind), 5
 signature in the metadata per file; replace_document by the Q term; commits
 every 20,000 documents. Queries: the same QueryParser prefixes and flags,
 default AND, wildcard expansion capped at 1,000 most frequent terms, a 5 s time
-limit, 10 hits each with its stored data decoded and a snippet from
+limit, facets counted over at least 10,000 matches, 10 hits each with its stored data decoded and a snippet from
 MSet.snippet, author and type facets through ValueCountMatchSpy.
 
 What it does not do (Quarry does more): MinHash band terms and the
@@ -159,6 +159,7 @@ def index(corpus, path):
 PARSE_FLAGS = (xapian.QueryParser.FLAG_BOOLEAN | xapian.QueryParser.FLAG_PHRASE | xapian.QueryParser.FLAG_LOVEHATE
                | xapian.QueryParser.FLAG_WILDCARD | xapian.QueryParser.FLAG_PURE_NOT
                | xapian.QueryParser.FLAG_SPELLING_CORRECTION | xapian.QueryParser.FLAG_CJK_NGRAM)
+FACET_CHECK = 10000
 SNIPPET_FLAGS = xapian.MSet.SNIPPET_BACKGROUND_MODEL | xapian.MSet.SNIPPET_EXHAUSTIVE | xapian.MSet.SNIPPET_CJK_NGRAM
 
 
@@ -191,7 +192,8 @@ def make_searcher(path):
             spy = xapian.ValueCountMatchSpy(1 if facet == "author" else 2)
             enquire.add_matchspy(spy)
             spies.append((facet, spy))
-        mset = enquire.get_mset(0, 10)
+        # Quarry looks at up to 10,000 matches when facets are asked for (Searcher.defaultFacetCheck).
+        mset = enquire.get_mset(0, 10, FACET_CHECK if spies else 0)
         hits = []
         for match in mset:
             record = json.loads(match.document.get_data())

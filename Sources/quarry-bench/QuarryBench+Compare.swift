@@ -57,6 +57,12 @@ extension QuarryBench {
         @Flag(help: "Print everything measured as JSON instead of the table.")
         var json = false
 
+        @Option(help: ArgumentHelp("Also write everything measured as JSON to this file.", valueName: "file"))
+        var save: String?
+
+        @Option(help: ArgumentHelp("Run nothing: print the table of a report saved with --save or --json.", valueName: "file"))
+        var render: String?
+
         func validate() throws {
             if let articles { guard articles >= 1 else { throw ValidationError("--articles must be at least 1") } }
             if duration != nil && requests != nil { throw ValidationError("give --duration or --requests, not both") }
@@ -64,7 +70,21 @@ extension QuarryBench {
 
         func run() throws {
             do {
-                let result = try CompareRun(options: self).run()
+                let result: CompareReport
+                if let render {
+                    result = try CompareReport.load(render)
+                } else {
+                    result = try CompareRun(options: self).run()
+                }
+                if let save {
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+                    do {
+                        try encoder.encode(result).write(to: URL(fileURLWithPath: save))
+                    } catch {
+                        throw BenchError("cannot write the report to '\(save)': \(error.localizedDescription)")
+                    }
+                }
                 if json {
                     try printJSON(result)
                 } else {
@@ -88,6 +108,14 @@ struct PeerIndexReport: Codable, Sendable {
     var inputMBPerSecond: Double
     var peakRSSBytes: Int64
     var indexBytes: Int64
+    var userSeconds: Double?
+    var systemSeconds: Double?
+
+    /// Documents per second of CPU (user + system): steadier than wall time on a busy machine.
+    var documentsPerCPUSecond: Double? {
+        guard let user = userSeconds, let system = systemSeconds, user + system > 0 else { return nil }
+        return Double(documents) / (user + system)
+    }
 }
 
 /// What a peer's `query` printed: results shaped like quarry-bench's.
@@ -124,6 +152,15 @@ struct CompareReport: Codable, Sendable {
     var notes: [String]
     var targets: [TargetCheck]
 
+    static func load(_ path: String) throws(BenchError) -> CompareReport {
+        guard let data = FileManager.default.contents(atPath: path) else { throw BenchError("cannot read '\(path)'") }
+        do {
+            return try JSONDecoder().decode(CompareReport.self, from: data)
+        } catch {
+            throw BenchError("'\(path)' is not a report saved by quarry-bench compare --save or --json: \(error)")
+        }
+    }
+
     var table: String {
         let mib = 1048576.0
         var table = TextTable(["", "Quarry", "python-xapian", "SQLite FTS5", "Quarry/xapian", "Quarry/FTS5"])
@@ -133,6 +170,8 @@ struct CompareReport: Codable, Sendable {
         }
         let index = quarryIndex
         row("indexing documents/s", index.documentsPerSecond, xapianIndex?.documentsPerSecond, fts5Index?.documentsPerSecond)
+        row("indexing documents per CPU-second", index.documentsPerCPUSecond, xapianIndex?.documentsPerCPUSecond,
+            fts5Index?.documentsPerCPUSecond)
         row("indexing MB/s of input", index.inputMBPerSecond, xapianIndex?.inputMBPerSecond, fts5Index?.inputMBPerSecond)
         row("indexing wall s", index.wallSeconds, xapianIndex?.wallSeconds, fts5Index?.wallSeconds)
         row("indexer peak RSS MiB", Double(index.peakRSSBytes) / mib, xapianIndex.map { Double($0.peakRSSBytes) / mib },

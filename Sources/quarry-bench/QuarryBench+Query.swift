@@ -430,8 +430,16 @@ enum QueryBenchmark {
                 switch outcome {
                 case .success(let result): results.append(result)
                 case .failure(let error):
+                    let state = server.process.isRunning
+                        ? "the daemon is still running"
+                        : "the daemon exited with status \(server.process.terminationStatus)"
+                    let socketThere = FileManager.default.fileExists(atPath: server.socketPath)
                     server.stop()
-                    throw error
+                    throw BenchError("""
+                        \(error.message)
+                        (\(state); its socket \(socketThere ? "is" : "is not") at \(server.socketPath)); its log ends with:
+                        \(server.log.suffix(3000))
+                        """)
                 }
             }
             let status = server.stop()
@@ -599,7 +607,7 @@ final class DaemonProcess: @unchecked Sendable {
     /// Starts the daemon and returns once it logs "serving" (its readiness
     /// signal); fails if it exits first, or says nothing of the sort within a minute.
     static func start(quarry: String, index: String, threads: Int) async throws(BenchError) -> DaemonProcess {
-        let directory = try makeShortTemporaryDirectory()
+        let directory = try makeShortTemporaryDirectory("quarry-bench")
         let daemon = DaemonProcess(socketPath: directory + "/q.sock", directory: directory)
         daemon.process.executableURL = URL(fileURLWithPath: quarry)
         daemon.process.arguments = ["serve", "--index", index, "--socket", daemon.socketPath, "--threads", "\(threads)",
