@@ -68,7 +68,8 @@ public enum NearDuplicates {
             var hasher = FNV1a64()
             for row in 0..<rows {
                 let value = signature[band * rows + row]
-                hasher.combine((0..<8).map { UInt8(truncatingIfNeeded: value >> ($0 * 8)) })
+                // The 8 bytes least significant first, without an array per row.
+                withUnsafeBytes(of: value.littleEndian) { hasher.combine($0) }
             }
             terms.append(IndexSchema.Prefix.band + base32(UInt64(band), digits: 1) + base32(hasher.value, digits: 8))
         }
@@ -135,13 +136,14 @@ public enum NearDuplicates {
     /// collisions rare (about one per band in a million comments), and a chance
     /// collision only costs one similarity check.
     static func base32(_ value: UInt64, digits: Int) -> String {
-        let alphabet = Array("0123456789abcdefghijklmnopqrstuv".utf8)
         var bytes = [UInt8](repeating: 0, count: digits)
         for index in 0..<digits {
             bytes[digits - 1 - index] = alphabet[Int((value >> (5 * UInt64(index))) & 31)]
         }
         return String(decoding: bytes, as: UTF8.self)
     }
+
+    private static let alphabet = Array("0123456789abcdefghijklmnopqrstuv".utf8)
 
     static func hex(_ value: UInt64, digits: Int) -> String {
         let text = String(value, radix: 16)
