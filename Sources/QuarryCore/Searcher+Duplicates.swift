@@ -45,18 +45,7 @@ extension Searcher {
     }
 
     private func validate(_ request: DuplicatesRequest) throws(QuarryError) {
-        guard (1...limits.maxLimit).contains(request.limit) else {
-            throw QuarryError(.invalidRequest, "limit must be between 1 and \(limits.maxLimit), not \(request.limit)")
-        }
-        guard request.offset >= 0 else {
-            throw QuarryError(.invalidRequest, "offset must be 0 or more, not \(request.offset)")
-        }
-        guard request.minAccounts >= 1 else {
-            throw QuarryError(.invalidRequest, "minAccounts must be 1 or more, not \(request.minAccounts)")
-        }
-        guard request.maxMembers >= 0 else {
-            throw QuarryError(.invalidRequest, "maxMembers must be 0 or more, not \(request.maxMembers)")
-        }
+        try limits.validate(request)
     }
 
     private func storedNearThreshold() throws -> Double {

@@ -14,12 +14,7 @@ extension Searcher {
     /// in the index than in it) searched as an OR query, the document itself
     /// left out. Of the same kind as the document unless `request.type` says otherwise.
     public func similar(_ request: SimilarRequest) throws(QuarryError) -> SimilarResponse {
-        guard (1...limits.maxLimit).contains(request.limit) else {
-            throw QuarryError(.invalidRequest, "limit must be between 1 and \(limits.maxLimit), not \(request.limit)")
-        }
-        guard request.offset >= 0, request.offset + request.limit <= limits.maxWindow else {
-            throw QuarryError(.invalidRequest, "offset must be between 0 and \(limits.maxWindow - request.limit), not \(request.offset)")
-        }
+        try limits.validate(request)
         return try retryingOnModification {
             typealias P = IndexSchema.Prefix
             let idTerm = IndexSchema.term(P.id, request.id)

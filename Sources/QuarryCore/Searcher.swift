@@ -116,18 +116,7 @@ public final class Searcher {
     }
 
     private func validate(_ request: SearchRequest) throws(QuarryError) {
-        guard (1...limits.maxLimit).contains(request.limit) else {
-            throw QuarryError(.invalidRequest, "limit must be between 1 and \(limits.maxLimit), not \(request.limit)")
-        }
-        guard request.offset >= 0 else {
-            throw QuarryError(.invalidRequest, "offset must be 0 or more, not \(request.offset)")
-        }
-        guard request.offset + request.limit <= limits.maxWindow else {
-            throw QuarryError(.invalidRequest, "offset + limit must be at most \(limits.maxWindow); narrow the query instead of paging that deep")
-        }
-        if let checkAtLeast = request.checkAtLeast, checkAtLeast < 0 {
-            throw QuarryError(.invalidRequest, "checkAtLeast must be 0 or more, not \(checkAtLeast)")
-        }
+        try limits.validate(request)
     }
 
     static let parseFlags: QueryParser.Flags = [.boolean, .phrase, .loveHate, .wildcard, .pureNot, .spellingCorrection, .cjkNgrams]
