@@ -18,16 +18,17 @@ final class DocumentBuilder {
     }
 
     /// The article document followed by one document per comment, each with its
-    /// unique id term and, for a comment, its text's fingerprint.
-    func documents(for article: Article, file: String) throws -> [(idTerm: String, document: Document, fingerprint: String?)] {
-        var result: [(String, Document, String?)] = []
-        result.reserveCapacity(article.comments.count + 1)
+    /// unique id term and, for a comment, its text's fingerprint, handed over
+    /// one at a time: an article with 100,000 comments never holds 100,000
+    /// documents (about 1 GB) at once.
+    func forEachDocument(for article: Article, file: String,
+                         _ body: (_ idTerm: String, _ document: Document, _ fingerprint: String?) throws -> Void) throws {
         let (idTerm, document) = try articleDocument(article, file: file)
-        result.append((idTerm, document, nil))
+        try body(idTerm, document, nil)
         for index in article.comments.indices {
-            result.append(try commentDocument(article, index, file: file))
+            let (commentTerm, commentDocument, fingerprint) = try commentDocument(article, index, file: file)
+            try body(commentTerm, commentDocument, fingerprint)
         }
-        return result
     }
 
     private func articleDocument(_ article: Article, file: String) throws -> (String, Document) {

@@ -132,7 +132,7 @@ final class IndexWriter {
             try markDirty(documentsWithTerm: IndexSchema.fileTerm(record.path))
             try database.deleteDocuments(withTerm: IndexSchema.fileTerm(record.path))
             for article in articles {
-                for (idTerm, document, fingerprint) in try builder.documents(for: article, file: record.path) {
+                try builder.forEachDocument(for: article, file: record.path) { idTerm, document, fingerprint in
                     try database.replace(uniqueTerm: idTerm, with: document)
                     if let fingerprint { try markDirty(fingerprint: fingerprint) }
                     pendingDocuments += 1
