@@ -96,8 +96,9 @@ final class SearcherPool: @unchecked Sendable {
 
     private func work() {
         var searcher: Searcher?
+        var identity: IndexIdentity?
         while let job = next() {
-            job(prepared(&searcher))
+            job(prepared(&searcher, &identity))
         }
         condition.lock()
         running -= 1
@@ -106,10 +107,22 @@ final class SearcherPool: @unchecked Sendable {
     }
 
     /// This thread's searcher at the index's latest commit, opened if need be.
-    private func prepared(_ searcher: inout Searcher?) -> Result<Searcher, QuarryError> {
+    /// `identity` is what the path named when it was opened.
+    private func prepared(_ searcher: inout Searcher?, _ identity: inout IndexIdentity?) -> Result<Searcher, QuarryError> {
+        let now = IndexIdentity(path: indexPath)
+        if searcher != nil, now != identity {
+            // Removed, or replaced by another index: the open handles read the old files.
+            logger.notice("the index was removed or replaced; opening it afresh", metadata: ["index": "\(indexPath)"])
+            searcher = nil
+        }
         if let current = searcher {
             do {
                 try current.refresh()
+                return .success(current)
+            } catch where error.code == .io && error.message.contains("too many open files") {
+                // Out of descriptors, checking for a new revision failed: answer from
+                // the revision already open rather than not at all.
+                logger.warning("cannot check the index for a new revision; answering from the open one", metadata: ["error": "\(error.message)"])
                 return .success(current)
             } catch {
                 // The index may have been replaced or removed: start over from the path.
@@ -120,6 +133,7 @@ final class SearcherPool: @unchecked Sendable {
         do {
             let opened = try Searcher(indexPath: indexPath, limits: limits)
             searcher = opened
+            identity = now
             return .success(opened)
         } catch {
             return .failure(error)
