@@ -256,6 +256,11 @@ extension QuarryError {
     /// Puts a Xapian failure in the user's terms.
     public init(_ error: XapianError, indexPath: String) {
         switch error.kind {
+        // A system error can come under any class: say what the system said.
+        case _ where error.message.contains("No space left"):
+            self.init(.noSpace, "no space left on the device holding '\(indexPath)'; the index keeps its last commit; free space and run again")
+        case _ where error.message.contains("Too many open files"):
+            self.init(.io, "cannot open the index at '\(indexPath)': too many open files; raise the open-file limit (ulimit -n, LimitNOFILE=)")
         case "DatabaseModifiedError":
             self.init(.indexChanged, "the index at '\(indexPath)' changed while it was being read; try again")
         case "DatabaseLockError":
@@ -264,8 +269,6 @@ extension QuarryError {
             self.init(.indexNotFound, "no index at '\(indexPath)' (\(error.message)); create one with 'quarry index CORPUS --index \(indexPath)'")
         case "DatabaseCorruptError":
             self.init(.indexCorrupt, "the index at '\(indexPath)' is corrupt (\(error.message)); run 'quarry check' and rebuild it from the corpus")
-        case _ where error.message.contains("No space left"):
-            self.init(.noSpace, "no space left on the device holding '\(indexPath)'; the index keeps its last commit; free space and run again")
         default:
             self.init(.xapian, "Xapian failed on '\(indexPath)': \(error)")
         }

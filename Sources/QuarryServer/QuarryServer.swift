@@ -40,6 +40,11 @@ public final class QuarryServer: Service {
         defer {
             if let ownedInode { SocketFile.remove(path, inode: ownedInode) }
         }
+        let room = DescriptorBudget.connections(searcherThreads: configuration.searcherThreads)
+        if room < configuration.maxConnections {
+            logger.notice("the open-file limit leaves room for fewer connections than --max-connections", metadata: [
+                "connections": "\(room)", "open-file-limit": "\(DescriptorBudget.openFileLimit().map(String.init) ?? "none")"])
+        }
         logger.info("serving", metadata: [
             "socket": "\(ownedInode == nil ? "systemd socket" : path)", "index": "\(configuration.indexPath)",
             "threads": "\(configuration.searcherThreads)",
@@ -83,9 +88,16 @@ public final class QuarryServer: Service {
             await refuse(RPCError(code: RPCError.forbidden, message: "this user may not query the daemon"))
             return
         }
-        guard metrics.openConnection(limit: configuration.maxConnections) else {
-            logger.warning("refused a connection: at the connection limit", metadata: ["limit": "\(configuration.maxConnections)"])
-            await refuse(RPCError(code: RPCError.overloaded, message: "the daemon has \(configuration.maxConnections) connections open; try again later"))
+        let room = DescriptorBudget.connections(searcherThreads: configuration.searcherThreads)
+        let limit = min(configuration.maxConnections, room)
+        guard metrics.openConnection(limit: limit) else {
+            if room < configuration.maxConnections {
+                logger.warning("refused a connection: the open-file limit leaves room for no more", metadata: [
+                    "limit": "\(limit)", "open-file-limit": "\(DescriptorBudget.openFileLimit().map(String.init) ?? "none")"])
+            } else {
+                logger.warning("refused a connection: at the connection limit", metadata: ["limit": "\(limit)"])
+            }
+            await refuse(RPCError(code: RPCError.overloaded, message: "the daemon has \(limit) connections open; try again later"))
             return
         }
         defer { metrics.closeConnection() }
@@ -97,8 +109,14 @@ public final class QuarryServer: Service {
     /// we created the socket file, its inode for removal at exit.
     private func bind() async throws -> (NIOAsyncChannel<(channel: NIOAsyncChannel<LineFrame, ByteBuffer>, peer: PeerCredentials?), Never>, UInt64?) {
         let configuration = configuration
+        let logger = logger
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(AcceptFailureLogger(logger: logger))
+                }
+            }
             // A client may send its requests and shut down its write side (as `socat` does
             // at end of input) and still expect every reply.
             .childChannelOption(.allowRemoteHalfClosure, value: true)
