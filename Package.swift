@@ -70,6 +70,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // libFuzzer targets over the corpus readers, the request parser and the query path
+        // (docs/RELIABILITY.md). An ordinary build replays inputs; `make fuzz` builds it with
+        // -sanitize=fuzzer,address -DFUZZING, where libFuzzer supplies main.
+        .executableTarget(
+            name: "quarry-fuzz",
+            dependencies: [
+                "QuarryCore", "QuarryServer", "QuarryProtocol",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "XapianKitTests", dependencies: ["XapianKit"]),
         .testTarget(
             name: "QuarryCoreTests",
