@@ -4,7 +4,7 @@ INDEX    ?= .quarry/index
 SOCKET   ?= .quarry/quarry.sock
 QUERY    ?= diplomacy
 
-.PHONY: deps build run test bench-quick clean
+.PHONY: deps build run test test-long fuzz sanitize soak bench-quick clean
 
 # Installs Xapian's development package only where it is missing.
 deps:
@@ -25,6 +25,31 @@ run: build
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+# The tests that take minutes in a debug build (a 100,000-comment article, a 100 MB file).
+test-long: deps
+	$(SWIFT) build --build-tests
+	QUARRY_LONG_TESTS=1 $(SWIFT) test --skip-build --filter IndexFaultTests
+
+# libFuzzer over the corpus readers, the request parser and the query path
+# (FUZZ_SECONDS each; FUZZ_TARGETS to choose). Prints executions and crashes per target.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= text json jsonl protocol query
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(FUZZ_TARGETS)
+
+# The whole test suite under AddressSanitizer, then ThreadSanitizer (own build directories).
+sanitize: deps
+	ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test --sanitize=address --scratch-path .build-asan
+	TSAN_OPTIONS="suppressions=$(CURDIR)/scripts/tsan.supp halt_on_error=0" $(SWIFT) test --sanitize=thread --scratch-path .build-tsan
+
+# The daemon under mixed load from SOAK_CLIENTS clients while `quarry index --watch` writes
+# (release build; docs/RELIABILITY.md).
+SOAK_SECONDS ?= 600
+SOAK_CLIENTS ?= 16
+soak: deps
+	$(SWIFT) build -c release --scratch-path .build-soak
+	scripts/soak.py --bin .build-soak/release --seconds $(SOAK_SECONDS) --clients $(SOAK_CLIENTS)
 
 clean:
 	rm -rf .build .quarry
