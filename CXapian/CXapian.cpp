@@ -171,6 +171,22 @@ cx_db *cx_db_open(const char *path, cx_error **err) {
     return guard(err, [&] { return new cx_db{std::make_unique<Xapian::Database>(path)}; });
 }
 
+cx_db *cx_db_open_remote(const char *host, unsigned port, unsigned timeout_ms, cx_error **err) {
+    return guard(err, [&] {
+        useconds_t timeout = static_cast<useconds_t>(timeout_ms) * 1000;
+        return new cx_db{std::make_unique<Xapian::Database>(Xapian::Remote::open(host, port, timeout, timeout))};
+    });
+}
+
+cx_db *cx_db_open_combined(const cx_db *const *shards, size_t count, cx_error **err) {
+    return guard(err, [&] {
+        auto combined = std::make_unique<Xapian::Database>();
+        // A writable shard shares its internals: the view sees its uncommitted changes.
+        for (size_t i = 0; i < count; ++i) combined->add_database(*shards[i]->db);
+        return new cx_db{std::move(combined)};
+    });
+}
+
 cx_db *cx_db_open_writable(const char *path, int mode, int flags, cx_error **err) {
     return guard(err, [&] {
         int action;
@@ -653,6 +669,13 @@ void cx_enquire_free(cx_enquire *enquire) { delete enquire; }
 bool cx_enquire_set_query(cx_enquire *enquire, const cx_query *query, cx_error **err) {
     return guard(err, [&] {
         enquire->enquire.set_query(query->q);
+        return true;
+    });
+}
+
+bool cx_enquire_set_sort_by_relevance_then_value(cx_enquire *enquire, uint32_t slot, bool reverse, cx_error **err) {
+    return guard(err, [&] {
+        enquire->enquire.set_sort_by_relevance_then_value(slot, reverse);
         return true;
     });
 }

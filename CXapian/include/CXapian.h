@@ -96,6 +96,15 @@ enum {
 /** Opens a database read-only. `path` may be a directory or a stub database
  *  file naming local and remote shards. */
 cx_db *_Nullable cx_db_open(const char *path, cx_error *_Nullable *_Nullable err);
+/** Opens a database served by `xapian-tcpsrv` at host:port read-only, giving
+ *  up (NetworkTimeoutError) after `timeout_ms`. */
+cx_db *_Nullable cx_db_open_remote(const char *host, unsigned port, unsigned timeout_ms,
+                                   cx_error *_Nullable *_Nullable err);
+/** A read-only view over several open databases (shards), writable ones
+ *  included with their uncommitted changes. Document k of shard i (0-based)
+ *  is document (k - 1) * count + i + 1 of the view. The shards must outlive it. */
+cx_db *_Nullable cx_db_open_combined(const cx_db *_Nonnull const *_Nonnull shards, size_t count,
+                                     cx_error *_Nullable *_Nullable err);
 /** Opens a database for writing. `mode` is one of CX_DB_CREATE_OR_OPEN …,
  *  `flags` a bitwise-or of CX_DB_NO_SYNC, CX_DB_RETRY_LOCK. A second writer
  *  gets DatabaseLockError. */
@@ -324,6 +333,10 @@ void cx_enquire_free(cx_enquire *_Nullable enquire);
 bool cx_enquire_set_query(cx_enquire *enquire, const cx_query *query,
                           cx_error *_Nullable *_Nullable err);
 /** Sort by the value in `slot` (descending when `reverse`), ties by relevance. */
+/** Sort by relevance, ties by the value in `slot` (ascending unless `reverse`):
+ *  an order that does not depend on document numbers. */
+bool cx_enquire_set_sort_by_relevance_then_value(cx_enquire *enquire, uint32_t slot, bool reverse,
+                                                 cx_error *_Nullable *_Nullable err);
 bool cx_enquire_set_sort_by_value(cx_enquire *enquire, uint32_t slot, bool reverse,
                                   cx_error *_Nullable *_Nullable err);
 /** Like cx_enquire_set_sort_by_value, but documents without a value in `slot`

@@ -29,7 +29,10 @@ final class CoordinationMaintainer {
         var rewritten = 0
     }
 
-    private let database: WritableDatabase
+    /// Reads the whole index: one database, or a combined view of its shards.
+    private let database: Database
+    /// Writes a rewritten document back where it lives.
+    private let write: (DocumentID, Document) throws -> Void
     private let threshold: Double
     private let decoder = JSONDecoder()
 
@@ -74,9 +77,10 @@ final class CoordinationMaintainer {
     private var sharedBands: Set<String>?
     private var done = Set<String>()
 
-    init(database: WritableDatabase, threshold: Double) {
+    init(database: Database, threshold: Double, write: @escaping (DocumentID, Document) throws -> Void) {
         self.database = database
         self.threshold = threshold
+        self.write = write
     }
 
     /// Recomputes everything: after a threshold change, or to repair an index.
@@ -256,7 +260,7 @@ final class CoordinationMaintainer {
             if !oldCluster.isEmpty { try? document.removeTerm(IndexSchema.Prefix.cluster + oldCluster) }
             if !newCluster.isEmpty { try document.addBooleanTerm(IndexSchema.Prefix.cluster + newCluster) }
         }
-        try database.replace(id, with: document)
+        try write(id, document)
         return true
     }
 }

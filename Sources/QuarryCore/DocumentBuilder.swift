@@ -57,6 +57,7 @@ final class DocumentBuilder {
         try document.addBooleanTerm(IndexSchema.fileTerm(file))
         if let source = article.source { try document.addBooleanTerm(IndexSchema.term(P.source, source.lowercased())) }
         try document.setValue(S.article, article.id)
+        try document.setValue(S.id, article.id)
         try document.setValue(S.kind, DocumentKind.article.rawValue)
         if let published = article.published {
             try document.setValue(S.day, published.day)
@@ -93,6 +94,7 @@ final class DocumentBuilder {
         try document.setValue(S.author, comment.author)
         try document.setValue(S.kind, DocumentKind.comment.rawValue)
         try document.setValue(S.fingerprint, fingerprint)
+        try document.setValue(S.id, id)
         if let shingles = NearDuplicates.shingles(ofNormalised: normalised) {
             for term in NearDuplicates.bandTerms(NearDuplicates.signature(shingles)) { try document.addBooleanTerm(term) }
         }

@@ -27,17 +27,24 @@ public enum IndexChecker {
         guard FileManager.default.fileExists(atPath: index) else {
             throw QuarryError(.indexNotFound, "no index at '\(index)'")
         }
+        let stub = index + "/" + ShardLayout.stubName
+        let shardPaths = FileManager.default.fileExists(atPath: stub)
+            ? try ShardLayout.localShards(stub: stub, directory: index, skippingRemote: true) : [index]
         do {
-            let xapian = try Database.check(path: index)
-            report.xapianErrors = xapian.errors
-            if xapian.errors > 0 {
-                report.problems.append("Xapian's check found \(xapian.errors) error(s): \(xapian.report.trimmingWhitespace())")
-                return report
+            for path in shardPaths {
+                let xapian = try Database.check(path: path)
+                report.xapianErrors += xapian.errors
+                if xapian.errors > 0 {
+                    report.problems.append("Xapian's check of '\(path)' found \(xapian.errors) error(s): \(xapian.report.trimmingWhitespace())")
+                }
             }
+            if report.xapianErrors > 0 { return report }
             let database = try Database(path: index)
-            report.revision = try database.revision
+            // Each shard keeps the signatures of its own files (Xapian shows only the first shard's metadata).
+            let shards = shardPaths == [index] ? [database] : try shardPaths.map { (path) throws(XapianError) in try Database(path: path) }
+            for shard in shards { report.revision += try shard.revision }
             try checkDocuments(database, into: &report)
-            try checkFiles(database, corpus: corpus, into: &report)
+            try checkFiles(database, shards: shards, corpus: corpus, into: &report)
         } catch let error as XapianError {
             throw QuarryError(error, indexPath: index)
         } catch let error as QuarryError {
@@ -76,12 +83,12 @@ public enum IndexChecker {
         }
     }
 
-    private static func checkFiles(_ database: Database, corpus: String?, into report: inout CheckReport) throws {
+    private static func checkFiles(_ database: Database, shards: [Database], corpus: String?, into report: inout CheckReport) throws {
         let decoder = JSONDecoder()
         var recorded = 0
         var paths = Set<String>()
-        for key in try database.metadataKeys(prefix: IndexSchema.Metadata.filePrefix) {
-            guard let record = try? decoder.decode(FileRecord.self, from: Data(try database.metadata(key).utf8)) else {
+        for (shard, key) in try shards.flatMap({ shard in try shard.metadataKeys(prefix: IndexSchema.Metadata.filePrefix).map { (shard, $0) } }) {
+            guard let record = try? decoder.decode(FileRecord.self, from: Data(try shard.metadata(key).utf8)) else {
                 report.problems.append("the file record '\(key)' is unreadable")
                 continue
             }

@@ -4,7 +4,7 @@ import XapianKit
 /// slots, metadata keys. docs/SCHEMA.md is the reference for this file.
 public enum IndexSchema {
     /// Bumped when the layout changes incompatibly; stored in the index.
-    public static let version = "2"
+    public static let version = "3"
 
     public enum Prefix {
         /// Unique public id (boolean).
@@ -67,6 +67,9 @@ public enum IndexSchema {
         public static let similarity: UInt32 = 12
         /// Distinct texts in the cluster.
         public static let clusterVariants: UInt32 = 13
+        /// The document's own public id: ties in relevance are ordered by it, so
+        /// results do not depend on document numbers (which sharding changes).
+        public static let id: UInt32 = 14
     }
 
     public enum Metadata {

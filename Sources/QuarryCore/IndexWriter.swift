@@ -161,30 +161,44 @@ final class IndexWriter {
     }
 
     /// Recomputes the duplicate values of every group and cluster this run (or
-    /// an earlier run that was killed) touched, and clears the dirty marks. The
-    /// caller commits: the new values and the cleared marks land together.
-    func finishCoordination() throws(QuarryError) -> CoordinationMaintainer.Outcome {
-        try mapErrors {
+    /// an earlier run that was killed) touched, over all the shards of an index
+    /// at once (a group may span shards), and clears the dirty marks. The caller
+    /// commits: the new values and the cleared marks land together.
+    static func finishCoordination(_ writers: [IndexWriter]) throws(QuarryError) -> CoordinationMaintainer.Outcome {
+        guard let first = writers.first else { return CoordinationMaintainer.Outcome() }
+        return try first.mapErrors {
             typealias M = IndexSchema.Metadata
-            let maintainer = CoordinationMaintainer(database: database, threshold: nearThreshold)
             // Marks left by a killed run are committed keys; this run's are in memory too.
-            var fingerprints = dirtyFingerprints
-            var clusters = dirtyClusters
-            for key in try database.metadataKeys(prefix: M.dirtyFingerprintPrefix) {
-                fingerprints.insert(String(key.dropFirst(M.dirtyFingerprintPrefix.count)))
+            var fingerprints = Set<String>()
+            var clusters = Set<String>()
+            for writer in writers {
+                fingerprints.formUnion(writer.dirtyFingerprints)
+                clusters.formUnion(writer.dirtyClusters)
+                for key in try writer.database.metadataKeys(prefix: M.dirtyFingerprintPrefix) {
+                    fingerprints.insert(String(key.dropFirst(M.dirtyFingerprintPrefix.count)))
+                }
+                for key in try writer.database.metadataKeys(prefix: M.dirtyClusterPrefix) {
+                    clusters.insert(String(key.dropFirst(M.dirtyClusterPrefix.count)))
+                }
             }
-            for key in try database.metadataKeys(prefix: M.dirtyClusterPrefix) {
-                clusters.insert(String(key.dropFirst(M.dirtyClusterPrefix.count)))
+            let shards = writers.map(\.database)
+            let reader: Database = shards.count == 1 ? first.database : try Database(combining: shards)
+            let maintainer = CoordinationMaintainer(database: reader, threshold: first.nearThreshold) { id, document in
+                // Xapian interleaves the shards' documents in a combined view.
+                let count = UInt32(shards.count)
+                try shards[Int((id - 1) % count)].replace((id - 1) / count + 1, with: document)
             }
-            let outcome = rebuildCoordination
+            let outcome = writers.contains(where: \.rebuildCoordination)
                 ? try maintainer.rebuildAll()
                 : try maintainer.update(fingerprints: fingerprints.sorted(), clusters: clusters.sorted())
-            for fingerprint in fingerprints { try database.setMetadata(M.dirtyFingerprintPrefix + fingerprint, "") }
-            for cluster in clusters { try database.setMetadata(M.dirtyClusterPrefix + cluster, "") }
-            dirtyFingerprints = []
-            dirtyClusters = []
-            rebuildCoordination = false
-            logger.debug("duplicate values recomputed", metadata: [
+            for writer in writers {
+                for fingerprint in fingerprints { try writer.database.setMetadata(M.dirtyFingerprintPrefix + fingerprint, "") }
+                for cluster in clusters { try writer.database.setMetadata(M.dirtyClusterPrefix + cluster, "") }
+                writer.dirtyFingerprints = []
+                writer.dirtyClusters = []
+                writer.rebuildCoordination = false
+            }
+            first.logger.debug("duplicate values recomputed", metadata: [
                 "texts": "\(outcome.texts)", "clusters": "\(outcome.clusters)", "rewritten": "\(outcome.rewritten)"])
             return outcome
         }
@@ -199,6 +213,7 @@ final class IndexWriter {
     /// Before documents go: their texts' groups, and the clusters they were in,
     /// lose a member.
     private func markDirty(documentsWithTerm term: String) throws {
+        // A file's documents all live in this shard, so its own view is enough.
         for id in try database.documents(withTerm: term) {
             let document = try database.document(id)
             let fingerprint = String(decoding: try document.value(IndexSchema.Slot.fingerprint), as: UTF8.self)
@@ -261,6 +276,8 @@ extension QuarryError {
             self.init(.noSpace, "no space left on the device holding '\(indexPath)'; the index keeps its last commit; free space and run again")
         case _ where error.message.contains("Too many open files"):
             self.init(.io, "cannot open the index at '\(indexPath)': too many open files; raise the open-file limit (ulimit -n, LimitNOFILE=)")
+        case "NetworkError", "NetworkTimeoutError":
+            self.init(.shardUnavailable, "a shard of the index at '\(indexPath)' cannot be reached (\(error)); is its xapian-tcpsrv running? The next request tries again")
         case "DatabaseModifiedError":
             self.init(.indexChanged, "the index at '\(indexPath)' changed while it was being read; try again")
         case "DatabaseLockError":

@@ -24,13 +24,17 @@ public struct IndexOptions: Sendable {
     public var batchBytes: Int
     /// Larger files are refused with a warning rather than read into memory.
     public var maxFileBytes: Int64
+    /// Shards of a new index (nil or 1: one database); an existing index keeps
+    /// its own, and another number is an error.
+    public var shards: Int?
     /// Shingle similarity from which comments cluster as near-duplicates; nil
     /// keeps the index's (`NearDuplicates.defaultThreshold` for a new one).
     /// Another value regroups every comment.
     public var nearThreshold: Double?
 
     public init(language: String? = nil, lockWait: LockWait = .none, batchDocuments: Int = 20_000,
-                batchBytes: Int = 64 << 20, maxFileBytes: Int64 = 256 << 20, nearThreshold: Double? = nil) {
+                batchBytes: Int = 64 << 20, maxFileBytes: Int64 = 256 << 20, shards: Int? = nil, nearThreshold: Double? = nil) {
+        self.shards = shards
         self.language = language
         self.lockWait = lockWait
         self.batchDocuments = batchDocuments
@@ -82,7 +86,8 @@ public final class Indexer {
     public let corpus: String
     public let index: String
     private let options: IndexOptions
-    private let writer: IndexWriter
+    /// One writer per shard; a plain index has one.
+    private let writers: [IndexWriter]
     private var records: [String: FileRecord]
     private let logger: Logger
 
@@ -94,16 +99,26 @@ public final class Indexer {
         self.index = index
         self.options = options
         self.logger = logger
-        writer = try IndexWriter(
-            path: index, language: options.language, nearThreshold: options.nearThreshold, lockWait: options.lockWait,
-            batchDocuments: options.batchDocuments, batchBytes: options.batchBytes, logger: logger)
-        records = try writer.fileRecords()
-        logger.debug("index opened", metadata: ["index": "\(index)", "files": "\(records.count)", "language": "\(writer.language)"])
+        var writers: [IndexWriter] = []
+        for shard in try ShardLayout.shardPaths(index: index, requested: options.shards) {
+            writers.append(try IndexWriter(
+                path: shard, language: options.language, nearThreshold: options.nearThreshold, lockWait: options.lockWait,
+                batchDocuments: options.batchDocuments, batchBytes: options.batchBytes, logger: logger))
+        }
+        self.writers = writers
+        records = [:]
+        for writer in writers { records.merge(try writer.fileRecords()) { first, _ in first } }
+        logger.debug("index opened", metadata: [
+            "index": "\(index)", "shards": "\(writers.count)", "files": "\(records.count)", "language": "\(writers[0].language)"])
     }
 
     /// Releases the write lock. What was not committed is lost, as in a crash.
     public func close() {
-        writer.close()
+        for writer in writers { writer.close() }
+    }
+
+    private func writer(for relativePath: String) -> IndexWriter {
+        writers[ShardLayout.shard(forFile: relativePath, count: writers.count)]
     }
 
     /// Indexes the corpus directory in one run and closes the index.
@@ -227,7 +242,7 @@ public final class Indexer {
         if var touched = old, touched.hash == hash {
             touched.size = file.size
             touched.modified = file.modified
-            try writer.updateRecord(touched)
+            try writer(for: file.relativePath).updateRecord(touched)
             records[file.relativePath] = touched
             pass.summary.filesUnchanged += 1
             return
@@ -237,7 +252,7 @@ public final class Indexer {
         let comments = parsed.articles.reduce(0) { $0 + $1.comments.count }
         let record = FileRecord(path: file.relativePath, size: file.size, modified: file.modified, hash: hash,
                                 articles: parsed.articles.count, comments: comments)
-        try writer.replaceFile(record, articles: parsed.articles)
+        try writer(for: file.relativePath).replaceFile(record, articles: parsed.articles)
         records[file.relativePath] = record
         pass.summary.filesIndexed += 1
         pass.summary.articlesIndexed += parsed.articles.count
@@ -245,23 +260,23 @@ public final class Indexer {
     }
 
     private func remove(_ path: String, _ pass: inout Pass) throws(QuarryError) {
-        try writer.removeFile(path)
+        try writer(for: path).removeFile(path)
         records[path] = nil
         pass.summary.filesRemoved += 1
     }
 
     private func finish(_ pass: inout Pass) throws(QuarryError) -> IndexSummary {
         // Counts and clusters span files, so they are settled once the files are in.
-        let coordination = try writer.finishCoordination()
+        let coordination = try IndexWriter.finishCoordination(writers)
         pass.summary.duplicateTextsChecked = coordination.texts
         pass.summary.duplicateValuesUpdated = coordination.rewritten
-        try writer.commit()
+        for writer in writers { try writer.commit() }
         pass.summary.elapsedSeconds = pass.elapsed()
         let documents = pass.summary.articlesIndexed + pass.summary.commentsIndexed
         pass.summary.documentsPerSecond = pass.summary.elapsedSeconds > 0 ? Double(documents) / pass.summary.elapsedSeconds : 0
-        pass.summary.totalArticles = writer.count(of: "article")
-        pass.summary.totalComments = writer.count(of: "comment")
-        pass.summary.revision = writer.revision
+        pass.summary.totalArticles = writers.reduce(0) { $0 + $1.count(of: "article") }
+        pass.summary.totalComments = writers.reduce(0) { $0 + $1.count(of: "comment") }
+        pass.summary.revision = writers.reduce(0) { $0 + $1.revision }
         return pass.summary
     }
 }

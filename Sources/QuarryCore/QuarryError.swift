@@ -7,6 +7,8 @@ public struct QuarryError: Error, Sendable, Equatable, CustomStringConvertible {
         case indexLocked = "index-locked"
         case indexCorrupt = "index-corrupt"
         case indexMismatch = "index-mismatch"
+        /// A shard of a sharded index is unreachable (a remote server down).
+        case shardUnavailable = "shard-unavailable"
         /// A commit replaced what was being read (Xapian's DatabaseModifiedError); retried once.
         case indexChanged = "index-changed"
         case querySyntax = "query-syntax"

@@ -16,13 +16,13 @@ extension Searcher {
             if let id = request.of {
                 let group = try group(of: id, near: request.near, maxMembers: request.maxMembers)
                 return DuplicatesResponse(
-                    revision: try database.revision, near: request.near, threshold: threshold,
+                    revision: try indexRevision(), near: request.near, threshold: threshold,
                     total: group == nil ? 0 : 1, offset: 0, groups: group.map { [$0] } ?? [])
             }
             let ranked = try rankedGroups(near: request.near, minAccounts: request.minAccounts)
             let page = ranked.dropFirst(request.offset).prefix(request.limit)
             return DuplicatesResponse(
-                revision: try database.revision, near: request.near, threshold: threshold, total: ranked.count,
+                revision: try indexRevision(), near: request.near, threshold: threshold, total: ranked.count,
                 offset: request.offset,
                 groups: try page.map { try group(term: $0.term, near: request.near, maxMembers: request.maxMembers) })
         }

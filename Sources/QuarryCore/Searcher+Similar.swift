@@ -35,12 +35,13 @@ extension Searcher {
             if !kind.isEmpty { query = try Query(.filter, [query, try Query(term: P.kind + kind)]) }
             query = try Query(.andNot, [query, try Query(term: idTerm)])
             try enquire.setQuery(query)
+            try enquire.sortByRelevanceThenValue(IndexSchema.Slot.id)
             if limits.timeLimit > 0 { try enquire.setTimeLimit(seconds: limits.timeLimit) }
             let mset = try enquire.mset(offset: UInt32(request.offset), limit: UInt32(request.limit))
             var hits: [SearchHit] = []
             for index in 0..<mset.count { hits.append(try hit(mset, index, collapsed: nil)) }
             return SimilarResponse(
-                revision: try database.revision, id: request.id, terms: terms, total: Int(try mset.counts().estimated),
+                revision: try indexRevision(), id: request.id, terms: terms, total: Int(try mset.counts().estimated),
                 offset: request.offset, hits: hits)
         }
     }

@@ -29,6 +29,16 @@ public final class Searcher {
     public let language: String
     public let limits: SearchLimits
     let database: Database
+    /// For a stub (a sharded index): its local shards, opened on their own for
+    /// their revisions (Xapian gives none for several shards, nor for a remote one).
+    private let shardDatabases: [Database]?
+    /// The stub file as it was when opened: `xapian-replicate` switches a
+    /// replica to a new copy by rewriting it, which only a fresh open follows.
+    private let stubSnapshot: String?
+    /// Xapian's remote protocol carries no spelling data.
+    public let hasRemoteShards: Bool
+    /// Set when a shard's connection failed: the searcher must be opened afresh.
+    public private(set) var isBroken = false
     private let parser: QueryParser
     private let decoder = JSONDecoder()
 
@@ -38,14 +48,28 @@ public final class Searcher {
         guard FileManager.default.fileExists(atPath: indexPath) else {
             throw QuarryError(.indexNotFound, "no index at '\(indexPath)'; create one with 'quarry index CORPUS --index \(indexPath)'")
         }
+        let stub = indexPath + "/" + ShardLayout.stubName
+        stubSnapshot = try? String(contentsOfFile: stub, encoding: .utf8)
+        let entries = stubSnapshot == nil ? nil : try ShardLayout.entries(stub: stub, directory: indexPath)
+        hasRemoteShards = entries?.contains { if case .remote = $0 { true } else { false } } ?? false
+        let shardPaths = entries?.compactMap { if case .local(let path) = $0 { path } else { nil } }
         do {
             database = try Database(path: indexPath)
+            shardDatabases = try shardPaths?.map { (path) throws(XapianError) in try Database(path: path) }
             let stored = try database.metadata(IndexSchema.Metadata.language)
             language = stored.isEmpty ? "english" : stored
             parser = try Self.makeParser(language: language, database: database, limits: limits)
         } catch {
-            throw QuarryError(error, indexPath: indexPath)
+            throw Self.naming(QuarryError(error, indexPath: indexPath), indexPath: indexPath)
         }
+    }
+
+    /// A shard error that says which shards are down.
+    static func naming(_ error: QuarryError, indexPath: String) -> QuarryError {
+        guard error.code == .shardUnavailable else { return error }
+        let down = unreachableShards(indexPath: indexPath)
+        guard !down.isEmpty else { return error }
+        return QuarryError(.shardUnavailable, "shard(s) \(down.joined(separator: ", ")) of the index at '\(indexPath)' cannot be reached; is their xapian-tcpsrv running? The next request tries again")
     }
 
     private static func makeParser(language: String, database: Database, limits: SearchLimits) throws(XapianError) -> QueryParser {
@@ -70,16 +94,37 @@ public final class Searcher {
         return parser
     }
 
+    /// Whether the index must be opened afresh rather than reopened: its stub
+    /// was rewritten (a replica switched copies), or a shard's connection broke.
+    public var needsFreshOpen: Bool {
+        isBroken || (try? String(contentsOfFile: indexPath + "/" + ShardLayout.stubName, encoding: .utf8)) != stubSnapshot
+    }
+
     /// Moves to the index's latest commit; returns whether it may have changed.
     @discardableResult
     public func refresh() throws(QuarryError) -> Bool {
-        do { return try database.reopen() } catch { throw QuarryError(error, indexPath: indexPath) }
+        do {
+            for shard in shardDatabases ?? [] { try shard.reopen() }
+            return try database.reopen()
+        } catch {
+            throw QuarryError(error, indexPath: indexPath)
+        }
     }
 
+    /// The index revision answers carry: the commit number, or for a sharded
+    /// index the sum over its local shards (each commit raises it). Remote
+    /// shards add nothing: Xapian's remote protocol does not tell revisions.
     public var revision: UInt64 {
         get throws(QuarryError) {
-            do { return try database.revision } catch { throw QuarryError(error, indexPath: indexPath) }
+            do { return try indexRevision() } catch { throw QuarryError(error, indexPath: indexPath) }
         }
+    }
+
+    func indexRevision() throws(XapianError) -> UInt64 {
+        guard let shardDatabases else { return try database.revision }
+        var sum: UInt64 = 0
+        for shard in shardDatabases { sum += try shard.revision }
+        return sum
     }
 
     /// Runs `body`; if the index moved under it (Xapian's DatabaseModifiedError:
@@ -98,9 +143,12 @@ public final class Searcher {
                 // The same, reported from a helper that already put it in Quarry's terms.
                 _ = try? database.reopen()
             } catch let error as XapianError {
-                throw QuarryError(error, indexPath: indexPath)
+                let mapped = QuarryError(error, indexPath: indexPath)
+                if mapped.code == .shardUnavailable { isBroken = true }
+                throw Self.naming(mapped, indexPath: indexPath)
             } catch let error as QuarryError {
-                throw error
+                if error.code == .shardUnavailable { isBroken = true }
+                throw Self.naming(error, indexPath: indexPath)
             } catch {
                 throw QuarryError(.io, "\(error)")
             }
@@ -156,7 +204,7 @@ public final class Searcher {
         let enquire = try Enquire(database: database)
         try enquire.setQuery(query)
         switch request.sort {
-        case .relevance: break
+        case .relevance: try enquire.sortByRelevanceThenValue(S.id)
         case .date: try enquire.sortByValue(S.published, descending: true)
         // Undated documents last in both orders: 0xFF sorts after any date.
         case .dateAscending: try enquire.sortByValue(S.published, descending: false, missing: [0xFF])
@@ -200,9 +248,10 @@ public final class Searcher {
             facets = byField
         }
         return SearchResponse(
-            query: queryText, revision: try database.revision, total: Int(counts.estimated),
+            query: queryText, revision: try indexRevision(), total: Int(counts.estimated),
             totalLowerBound: Int(counts.lowerBound), totalUpperBound: Int(counts.upperBound),
-            offset: request.offset, hits: hits, facets: facets, suggestion: suggestion, facetsExact: facetsExact)
+            offset: request.offset, hits: hits, facets: facets, suggestion: suggestion, facetsExact: facetsExact,
+            notice: suggestion == nil && hits.isEmpty ? spellingNotice : nil)
     }
 
     /// How many matches a search with facets looks at when the request does not say.
@@ -277,6 +326,11 @@ public final class Searcher {
             similarity: similarity.isEmpty ? 1 : sortableUnserialise(similarity))
     }
 
+    /// Why an index can give no "did you mean", or nil when it can.
+    public var spellingNotice: String? {
+        hasRemoteShards ? "no spelling suggestions: Xapian's remote protocol does not carry spelling data, and this index has remote shards" : nil
+    }
+
     /// "Did you mean": the spelling-corrected query, or nil when every word is known.
     public func suggest(_ text: String) throws(QuarryError) -> String? {
         try parse(text).suggestion
@@ -326,25 +380,69 @@ public final class Searcher {
     // MARK: stats
 
     public func stats() throws(QuarryError) -> IndexStats {
-        try retryingOnModification {
+        if stubSnapshot != nil, let stats = Self.shardedStats(indexPath: indexPath) { return stats }
+        return try retryingOnModification {
             typealias P = IndexSchema.Prefix
             return IndexStats(
                 documents: Int(try database.documentCount),
                 articles: Int(try database.termFrequency(P.kind + DocumentKind.article.rawValue)),
                 comments: Int(try database.termFrequency(P.kind + DocumentKind.comment.rawValue)),
                 files: try database.metadataKeys(prefix: IndexSchema.Metadata.filePrefix).count,
-                revision: try database.revision,
+                revision: try indexRevision(),
                 sizeBytes: Self.directorySize(indexPath), language: language,
                 xapianVersion: Database.xapianVersion)
         }
     }
 
+    /// Stats of a sharded index, shard by shard, so one that is down is named
+    /// instead of failing the whole answer; totals cover the reachable shards.
+    /// Works when the index as a whole cannot be opened; nil for an index with no stub.
+    public static func shardedStats(indexPath: String) -> IndexStats? {
+        typealias P = IndexSchema.Prefix
+        guard let entries = try? ShardLayout.entries(stub: indexPath + "/" + ShardLayout.stubName, directory: indexPath) else {
+            return nil
+        }
+        var stats = IndexStats(documents: 0, articles: 0, comments: 0, files: 0, revision: 0,
+                               sizeBytes: directorySize(indexPath), language: "", xapianVersion: Database.xapianVersion)
+        var statuses: [ShardStatus] = []
+        for entry in entries {
+            do {
+                let shard: Database
+                switch entry {
+                case .local(let path): shard = try Database(path: path)
+                case .remote(let host, let port): shard = try Database(remoteHost: host, port: port, timeoutMilliseconds: 2000)
+                }
+                let documents = Int(try shard.documentCount)
+                if stats.language.isEmpty { stats.language = try shard.metadata(IndexSchema.Metadata.language) }
+                stats.documents += documents
+                stats.articles += Int(try shard.termFrequency(P.kind + DocumentKind.article.rawValue))
+                stats.comments += Int(try shard.termFrequency(P.kind + DocumentKind.comment.rawValue))
+                stats.files += try shard.metadataKeys(prefix: IndexSchema.Metadata.filePrefix).count
+                if case .local = entry { stats.revision += try shard.revision }
+                statuses.append(ShardStatus(database: entry.description, reachable: true, documents: documents, error: nil))
+            } catch {
+                statuses.append(ShardStatus(database: entry.description, reachable: false, documents: nil, error: error.description))
+            }
+        }
+        stats.shards = statuses
+        if stats.language.isEmpty { stats.language = "unknown (no shard answered)" }
+        return stats
+    }
+
+    /// The shards of a stub that do not answer, to name them in an error.
+    static func unreachableShards(indexPath: String) -> [String] {
+        shardedStats(indexPath: indexPath)?.shards?.filter { !$0.reachable }.map(\.database) ?? []
+    }
+
+    /// Bytes of the files under `path`, shard directories included.
     static func directorySize(_ path: String) -> Int64 {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: path) else { return 0 }
+        guard let names = FileManager.default.subpaths(atPath: path) else { return 0 }
         var total: Int64 = 0
         for name in names {
             let attributes = try? FileManager.default.attributesOfItem(atPath: path + "/" + name)
-            total += (attributes?[.size] as? NSNumber)?.int64Value ?? 0
+            if attributes?[.type] as? FileAttributeType == .typeRegular {
+                total += (attributes?[.size] as? NSNumber)?.int64Value ?? 0
+            }
         }
         return total
     }

@@ -94,6 +94,8 @@ public struct IndexStats: Codable, Sendable, Equatable {
     public var sizeBytes: Int64
     public var language: String
     public var xapianVersion: String
+    /// For a sharded index: each database its stub names, and whether it answers.
+    public var shards: [ShardStatus]?
 
     public init(documents: Int, articles: Int, comments: Int, files: Int, revision: UInt64,
                 sizeBytes: Int64, language: String, xapianVersion: String) {
@@ -105,5 +107,22 @@ public struct IndexStats: Codable, Sendable, Equatable {
         self.sizeBytes = sizeBytes
         self.language = language
         self.xapianVersion = xapianVersion
+    }
+}
+
+/// One shard of a sharded index, as `stats` sees it.
+public struct ShardStatus: Codable, Sendable, Equatable {
+    /// The local path, or `remote HOST:PORT`.
+    public var database: String
+    public var reachable: Bool
+    public var documents: Int?
+    /// Why it cannot be read, when it cannot.
+    public var error: String?
+
+    public init(database: String, reachable: Bool, documents: Int?, error: String?) {
+        self.database = database
+        self.reachable = reachable
+        self.documents = documents
+        self.error = error
     }
 }

@@ -36,11 +36,14 @@ public struct SuggestResult: Codable, Sendable, Equatable {
     public var revision: UInt64
     public var query: String
     public var suggestion: String?
+    /// Why there can be no suggestion, e.g. an index with remote shards.
+    public var notice: String?
 
-    public init(revision: UInt64, query: String, suggestion: String?) {
+    public init(revision: UInt64, query: String, suggestion: String?, notice: String? = nil) {
         self.revision = revision
         self.query = query
         self.suggestion = suggestion
+        self.notice = notice
     }
 }
 

@@ -174,11 +174,15 @@ public struct SearchResponse: Codable, Sendable, Equatable {
     public var facetsExact: Bool?
     /// "Did you mean": a spelling-corrected query, when one exists.
     public var suggestion: String?
+    /// Something the answer lacks and why, e.g. no spelling suggestions from remote shards.
+    public var notice: String?
 
     public init(
         query: String, revision: UInt64, total: Int, totalLowerBound: Int, totalUpperBound: Int,
-        offset: Int, hits: [SearchHit], facets: [String: [FacetCount]]?, suggestion: String?, facetsExact: Bool? = nil
+        offset: Int, hits: [SearchHit], facets: [String: [FacetCount]]?, suggestion: String?, facetsExact: Bool? = nil,
+        notice: String? = nil
     ) {
+        self.notice = notice
         self.query = query
         self.revision = revision
         self.total = total

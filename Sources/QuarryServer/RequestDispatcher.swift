@@ -62,8 +62,14 @@ struct RequestDispatcher: Sendable {
     private func execute(_ request: ParsedRequest) async -> Outcome {
         let metrics = metrics
         let threads = pool.threadCount
+        let indexPath = pool.indexPath
         do {
-            return .success(try await pool.run { searcher throws(QuarryError) -> any Encodable & Sendable in
+            return .success(try await pool.run { (opened: Result<Searcher, QuarryError>) throws(QuarryError) -> any Encodable & Sendable in
+                if case .stats = request, case .failure = opened, let stats = Searcher.shardedStats(indexPath: indexPath) {
+                    // A shard is down: stats still answers, naming it.
+                    return StatsResult(revision: stats.revision, index: stats, server: metrics.snapshot(searcherThreads: threads))
+                }
+                let searcher = try opened.get()
                 switch request {
                 case .search(let search):
                     return try searcher.search(search)
@@ -74,7 +80,8 @@ struct RequestDispatcher: Sendable {
                 case .duplicates(let duplicates):
                     return try searcher.duplicates(duplicates)
                 case .suggest(let params):
-                    return SuggestResult(revision: try searcher.revision, query: params.query, suggestion: try searcher.suggest(params.query))
+                    return SuggestResult(revision: try searcher.revision, query: params.query, suggestion: try searcher.suggest(params.query),
+                                         notice: searcher.spellingNotice)
                 case .ping:
                     return PingResult(revision: try searcher.revision, version: Self.version)
                 case .stats:
@@ -97,7 +104,7 @@ struct RequestDispatcher: Sendable {
         case .invalidRequest: code = RPCError.invalidParams
         case .notFound: code = RPCError.notFound
         case .overloaded: code = RPCError.overloaded
-        case .indexNotFound, .indexCorrupt, .indexLocked, .indexMismatch, .indexChanged, .io, .unavailable, .corpusNotFound, .noSpace:
+        case .indexNotFound, .indexCorrupt, .indexLocked, .indexMismatch, .indexChanged, .shardUnavailable, .io, .unavailable, .corpusNotFound, .noSpace:
             code = RPCError.indexUnavailable
         case .xapian: code = RPCError.internalError
         }

@@ -15,7 +15,7 @@ final class SearcherPool: @unchecked Sendable {
     // @unchecked: `jobs`, `stopping` and `idle` are only touched under `condition`.
     private typealias Job = @Sendable (Result<Searcher, QuarryError>) -> Void
 
-    private let indexPath: String
+    let indexPath: String
     private let limits: SearchLimits
     private let maxQueued: Int
     private let logger: Logger
@@ -56,11 +56,15 @@ final class SearcherPool: @unchecked Sendable {
 
     /// Runs `body` on a searcher thread with that thread's searcher.
     func run<T: Sendable>(_ body: @escaping @Sendable (Searcher) throws(QuarryError) -> T) async throws(QuarryError) -> T {
+        try await run { (searcher: Result<Searcher, QuarryError>) throws(QuarryError) -> T in try body(try searcher.get()) }
+    }
+
+    /// Runs `body` on a searcher thread with that thread's searcher, or with
+    /// why the index could not be opened (for answers that can do without it).
+    func run<T: Sendable>(_ body: @escaping @Sendable (Result<Searcher, QuarryError>) throws(QuarryError) -> T) async throws(QuarryError) -> T {
         let result: Result<T, QuarryError> = await withCheckedContinuation { continuation in
             let job: Job = { searcher in
-                continuation.resume(returning: searcher.flatMap { searcher in
-                    Result { () throws(QuarryError) -> T in try body(searcher) }
-                })
+                continuation.resume(returning: Result { () throws(QuarryError) -> T in try body(searcher) })
             }
             if let refusal = enqueue(job) { continuation.resume(returning: .failure(refusal)) }
         }
@@ -113,6 +117,11 @@ final class SearcherPool: @unchecked Sendable {
         if searcher != nil, now != identity {
             // Removed, or replaced by another index: the open handles read the old files.
             logger.notice("the index was removed or replaced; opening it afresh", metadata: ["index": "\(indexPath)"])
+            searcher = nil
+        }
+        if let current = searcher, current.needsFreshOpen {
+            // A replica switched copies or a remote shard's connection broke: reopen() cannot follow.
+            logger.info("opening the index afresh", metadata: ["reason": "\(current.isBroken ? "a shard's connection failed" : "its stub file changed")"])
             searcher = nil
         }
         if let current = searcher {

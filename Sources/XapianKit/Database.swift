@@ -18,8 +18,34 @@ public class Database {
         self.init(handle: handle)
     }
 
+    /// Opens a database served by `xapian-tcpsrv` read-only.
+    public convenience init(remoteHost host: String, port: UInt16, timeoutMilliseconds: UInt32 = 10_000) throws(XapianError) {
+        let handle = try xapianCall { cx_db_open_remote(host, UInt32(port), timeoutMilliseconds, $0) }
+        self.init(handle: handle)
+    }
+
     init(handle: OpaquePointer) {
         self.handle = handle
+        shards = []
+    }
+
+    // A combined view keeps its shards alive: Xapian reads through their handles.
+    private let shards: [Database]
+
+    /// A read-only view over several databases (shards) at once; writable shards
+    /// are seen with their uncommitted changes. Document `k` of shard `i`
+    /// (0-based) is document `(k - 1) * shards.count + i + 1` of the view.
+    public init(combining shards: [Database]) throws(XapianError) {
+        guard !shards.isEmpty else {
+            throw XapianError(kind: "InvalidArgumentError", message: "a combined view needs at least one database")
+        }
+        let handles: [OpaquePointer?] = shards.map(\.handle)
+        handle = try handles.withUnsafeBufferPointer { (buffer) throws(XapianError) in
+            try xapianCall { error in
+                buffer.withMemoryRebound(to: OpaquePointer.self) { cx_db_open_combined($0.baseAddress!, $0.count, error) }
+            }
+        }
+        self.shards = shards
     }
 
     deinit { cx_db_free(handle) }

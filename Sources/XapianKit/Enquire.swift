@@ -17,6 +17,12 @@ public final class Enquire {
         try xapianCheck { cx_enquire_set_query(handle, query.handle, $0) }
     }
 
+    /// Orders by relevance, ties by the value in `slot` ascending: an order that
+    /// does not depend on document numbers (which sharding changes).
+    public func sortByRelevanceThenValue(_ slot: UInt32) throws(XapianError) {
+        try xapianCheck { cx_enquire_set_sort_by_relevance_then_value(handle, slot, false, $0) }
+    }
+
     /// Orders by the value in `slot` (descending when `descending`), ties by relevance.
     public func sortByValue(_ slot: UInt32, descending: Bool) throws(XapianError) {
         try xapianCheck { cx_enquire_set_sort_by_value(handle, slot, descending, $0) }

@@ -33,6 +33,9 @@ extension Quarry {
         @Option(name: .customLong("wait-seconds"), help: .hidden)
         var waitSeconds: Double?
 
+        @Option(help: ArgumentHelp("Write a new index as this many shards behind a stub (see docs/SHARDS.md).", valueName: "n"))
+        var shards: Int?
+
         @Flag(help: "After indexing, follow the corpus and index changes as they happen.")
         var watch = false
 
@@ -58,7 +61,7 @@ extension Quarry {
             let logger = logging.makeLogger("quarry.index")
             let lockWait: IndexOptions.LockWait = waitSeconds.map { .seconds($0) } ?? (wait ? .forever : .none)
             let options = IndexOptions(language: language, lockWait: lockWait, batchDocuments: max(1, batchSize),
-                                       maxFileBytes: Int64(maxFileSize) << 20, nearThreshold: nearThreshold)
+                                       maxFileBytes: Int64(maxFileSize) << 20, shards: shards, nearThreshold: nearThreshold)
             let progress = ProgressLine()
             let warn: (CorpusWarning) -> Void = { warning in
                 guard !quiet else { return }

@@ -125,7 +125,9 @@ extension Quarry {
             do {
                 stats = try Searcher(indexPath: location.path).stats()
             } catch {
-                throw fail(error)
+                // A shard is down: list the shards rather than fail.
+                guard let sharded = Searcher.shardedStats(indexPath: location.path) else { throw fail(error) }
+                stats = sharded
             }
             if output.json {
                 try printJSON(stats)

@@ -53,6 +53,9 @@ struct TerminalRenderer {
             }
             out += "\n"
         }
+        if let notice = response.notice {
+            out += "Note: \(notice).\n"
+        }
         if response.hits.isEmpty {
             out += "No results for \"\(response.query)\".\n"
         } else {
@@ -102,6 +105,8 @@ struct TerminalRenderer {
         language:  \(stats.language)
         xapian:    \(stats.xapianVersion)
 
-        """
+        """ + (stats.shards ?? []).map { shard in
+            "shard:     \(shard.database): " + (shard.reachable ? "\(shard.documents ?? 0) documents\n" : "UNREACHABLE (\(shard.error ?? "no answer"))\n")
+        }.joined()
     }
 }

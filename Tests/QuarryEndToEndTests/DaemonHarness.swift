@@ -48,50 +48,39 @@ enum SharedIndex {
 
 /// A built tool running in the background whose stderr the test can wait on:
 /// readiness is a log line, never a sleep.
-final class ObservedProcess: @unchecked Sendable {
-    // @unchecked: the log is guarded by `condition`; the rest is immutable.
+final class ObservedProcess: Sendable {
     let process = Process()
-    private let condition = NSCondition()
-    private var logText = ""
-    private var ended = false
+    private let output = OutputLog()
 
-    init(_ tool: String, _ arguments: [String]) throws {
-        process.executableURL = URL(fileURLWithPath: try Binaries.path(tool))
+    /// - Parameter tool: a built tool's name, or an absolute path to any program.
+    /// - Parameter watchingStdout: follow stdout instead of stderr (for programs that announce readiness there).
+    init(_ tool: String, _ arguments: [String], watchingStdout: Bool = false) throws {
+        process.executableURL = URL(fileURLWithPath: tool.hasPrefix("/") ? tool : try Binaries.path(tool))
         process.arguments = arguments
-        let err = Pipe()
-        process.standardError = err
-        process.standardOutput = FileHandle.nullDevice
+        let pipe = Pipe()
+        if watchingStdout {
+            process.standardOutput = pipe
+            process.standardError = FileHandle.nullDevice
+        } else {
+            process.standardError = pipe
+            process.standardOutput = FileHandle.nullDevice
+        }
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        let handle = err.fileHandleForReading
-        let reader = Thread { [self] in
-            while true {
-                let chunk = handle.availableData
-                condition.lock()
-                if chunk.isEmpty {
-                    ended = true
-                } else {
-                    logText += String(decoding: chunk, as: UTF8.self)
-                }
-                condition.broadcast()
-                condition.unlock()
-                if chunk.isEmpty { return }
-            }
-        }
-        reader.start()
+        // The reader holds only the log, not this object, so deinit can stop the process.
+        let handle = pipe.fileHandleForReading
+        let output = output
+        Thread { output.read(from: handle) }.start()
     }
 
-    var log: String { condition.withLock { logText } }
+    var log: String { output.text }
 
-    /// Blocks until the log contains `text`; fails if the process's stderr ends first.
     func waitForLog(_ text: String, timeout: TimeInterval = 60) throws {
-        let deadline = Date(timeIntervalSinceNow: timeout)
-        condition.lock()
-        defer { condition.unlock() }
-        while !logText.contains(text) {
-            if ended { throw TestFailure(description: "the process ended before logging '\(text)':\n\(logText)") }
-            guard condition.wait(until: deadline) else { throw TestFailure(description: "no '\(text)' in the log within \(timeout) s:\n\(logText)") }
-        }
+        try output.waitFor(text, timeout: timeout)
+    }
+
+    func waitForOutput(milliseconds: Int) {
+        output.waitForMore(milliseconds: milliseconds)
     }
 
     /// Sends `signal` and waits for the exit status.
@@ -107,6 +96,48 @@ final class ObservedProcess: @unchecked Sendable {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
+    }
+}
+
+/// What a background process wrote, with a way to wait for a line of it.
+final class OutputLog: @unchecked Sendable {
+    // @unchecked: everything is guarded by `condition`.
+    private let condition = NSCondition()
+    private var logText = ""
+    private var ended = false
+
+    func read(from handle: FileHandle) {
+        while true {
+            let chunk = handle.availableData
+            condition.lock()
+            if chunk.isEmpty { ended = true } else { logText += String(decoding: chunk, as: UTF8.self) }
+            condition.broadcast()
+            condition.unlock()
+            if chunk.isEmpty { return }
+        }
+    }
+
+    var text: String { condition.withLock { logText } }
+
+    /// Blocks until the log contains `text`; fails if the output ends first.
+    func waitFor(_ text: String, timeout: TimeInterval) throws {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        condition.lock()
+        defer { condition.unlock() }
+        while !logText.contains(text) {
+            if ended { throw TestFailure(description: "the process ended before writing '\(text)':\n\(logText)") }
+            guard condition.wait(until: deadline) else { throw TestFailure(description: "no '\(text)' in the output within \(timeout) s:\n\(logText)") }
+        }
+    }
+
+    /// Waits for more output or the given time, whichever is first: for retry
+    /// loops that must not spin.
+    func waitForMore(milliseconds: Int) {
+        condition.lock()
+        defer { condition.unlock() }
+        let length = logText.count
+        let deadline = Date(timeIntervalSinceNow: Double(milliseconds) / 1000)
+        while logText.count == length && !ended && condition.wait(until: deadline) {}
     }
 }
 
