@@ -4,7 +4,7 @@ INDEX    ?= .quarry/index
 SOCKET   ?= .quarry/quarry.sock
 QUERY    ?= diplomacy
 
-.PHONY: deps build run test test-long fuzz sanitize soak bench-quick clean
+.PHONY: deps test-deps build run test test-long fuzz sanitize soak bench-quick clean
 
 # Installs Xapian's development package only where it is missing.
 deps:
@@ -22,7 +22,14 @@ run: build
 	.build/release/quarry search "$(QUERY)" --index $(INDEX) --limit 3
 	.build/release/quarry serve --index $(INDEX) --socket $(SOCKET)
 
-test: deps
+# The tests also drive Xapian's own network tools (remote shards, replication).
+test-deps: deps
+	@if ! command -v xapian-tcpsrv >/dev/null 2>&1; then \
+		echo "installing xapian-tools for the shard tests"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y xapian-tools; \
+	fi
+
+test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
