@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Foundation
 import Logging
 
 /// How an indexing run behaves.
@@ -147,18 +148,78 @@ public final class Indexer {
         pass.summary.filesScanned = scan.files.count
         pass.summary.filesSkipped = scan.skipped
         var unseen = records
-        for (done, file) in scan.files.enumerated() {
-            unseen[file.relativePath] = nil
-            try visit(file, &pass)
-            onProgress(IndexProgress(filesDone: done + 1, filesTotal: scan.files.count,
+        for file in scan.files { unseen[file.relativePath] = nil }
+        if writers.count > 1 {
+            try visitInParallel(scan.files, &pass)
+            onProgress(IndexProgress(filesDone: scan.files.count, filesTotal: scan.files.count,
                                      documents: pass.summary.articlesIndexed + pass.summary.commentsIndexed,
                                      elapsed: pass.elapsed()))
+        } else {
+            for (done, file) in scan.files.enumerated() {
+                try visit(file, &pass)
+                onProgress(IndexProgress(filesDone: done + 1, filesTotal: scan.files.count,
+                                         documents: pass.summary.articlesIndexed + pass.summary.commentsIndexed,
+                                         elapsed: pass.elapsed()))
+            }
         }
         // What is left was indexed before but is gone now, unless it sits where we could not look.
         for path in unseen.keys.sorted() where !scan.unreadable.contains(where: { $0.isEmpty || path == $0 || path.hasPrefix($0 + "/") }) {
             try remove(path, &pass)
         }
         return try finish(&pass)
+    }
+
+    /// One shard's share of a pass, worked on by one thread: its writer, the
+    /// signatures of its files, its counts and warnings.
+    private final class ShardWork: @unchecked Sendable {
+        // @unchecked: each instance is used by one worker thread, and read by the
+        // caller only after `concurrentPerform` has returned (which orders the two).
+        let writer: IndexWriter
+        let files: [CorpusFile]
+        var records: [String: FileRecord]
+        var summary = IndexSummary()
+        var warnings: [CorpusWarning] = []
+        var error: QuarryError?
+
+        init(writer: IndexWriter, files: [CorpusFile], records: [String: FileRecord]) {
+            self.writer = writer
+            self.files = files
+            self.records = records
+        }
+    }
+
+    /// Indexes each shard's files on its own thread: parsing, term generation
+    /// and Xapian's writes of one shard never wait for another's, so N shards
+    /// use up to N cores. Warnings are reported once every shard is done.
+    private func visitInParallel(_ files: [CorpusFile], _ pass: inout Pass) throws(QuarryError) {
+        let count = writers.count
+        var shardFiles = [[CorpusFile]](repeating: [], count: count)
+        for file in files { shardFiles[ShardLayout.shard(forFile: file.relativePath, count: count)].append(file) }
+        var shardRecords = [[String: FileRecord]](repeating: [:], count: count)
+        for (path, record) in records { shardRecords[ShardLayout.shard(forFile: path, count: count)][path] = record }
+        let work = (0..<count).map { ShardWork(writer: writers[$0], files: shardFiles[$0], records: shardRecords[$0]) }
+        let maxFileBytes = options.maxFileBytes
+        DispatchQueue.concurrentPerform(iterations: count) { index in
+            let shard = work[index]
+            do throws(QuarryError) {
+                for file in shard.files {
+                    try Self.visit(file, writer: shard.writer, records: &shard.records, summary: &shard.summary,
+                                   maxFileBytes: maxFileBytes) { shard.warnings.append($0) }
+                }
+            } catch {
+                shard.error = error
+            }
+        }
+        for shard in work {
+            shard.warnings.forEach { pass.warn($0) }
+            for (path, record) in shard.records { records[path] = record }
+            pass.summary.filesIndexed += shard.summary.filesIndexed
+            pass.summary.filesUnchanged += shard.summary.filesUnchanged
+            pass.summary.filesSkipped += shard.summary.filesSkipped
+            pass.summary.articlesIndexed += shard.summary.articlesIndexed
+            pass.summary.commentsIndexed += shard.summary.commentsIndexed
+        }
+        if let error = work.compactMap(\.error).first { throw error }
     }
 
     /// Looks again at these corpus-relative paths (files or directories, new,
@@ -221,42 +282,61 @@ public final class Indexer {
 
     /// Indexes one file if its signature changed since it was recorded.
     private func visit(_ file: CorpusFile, _ pass: inout Pass) throws(QuarryError) {
+        var summary = IndexSummary()
+        var warnings: [CorpusWarning] = []
+        defer {
+            warnings.forEach { pass.warn($0) }
+            pass.summary.filesIndexed += summary.filesIndexed
+            pass.summary.filesUnchanged += summary.filesUnchanged
+            pass.summary.filesSkipped += summary.filesSkipped
+            pass.summary.articlesIndexed += summary.articlesIndexed
+            pass.summary.commentsIndexed += summary.commentsIndexed
+        }
+        try Self.visit(file, writer: writer(for: file.relativePath), records: &records, summary: &summary,
+                       maxFileBytes: options.maxFileBytes) { warnings.append($0) }
+    }
+
+    /// Indexes one file with `writer` if its signature differs from `records`.
+    private static func visit(
+        _ file: CorpusFile, writer: IndexWriter, records: inout [String: FileRecord], summary: inout IndexSummary,
+        maxFileBytes: Int64, warn: (CorpusWarning) -> Void
+    ) throws(QuarryError) {
         let old = records[file.relativePath]
         if let old, old.size == file.size, old.modified == file.modified {
-            pass.summary.filesUnchanged += 1
+            summary.filesUnchanged += 1
             return
         }
-        if file.size > options.maxFileBytes {
-            pass.warn(CorpusWarning(file: file.relativePath, line: nil, message: "file is \(file.size) bytes, over the \(options.maxFileBytes)-byte limit (--max-file-size); skipped"))
-            pass.summary.filesSkipped += 1
+        if file.size > maxFileBytes {
+            warn(CorpusWarning(file: file.relativePath, line: nil, message: "file is \(file.size) bytes, over the \(maxFileBytes)-byte limit (--max-file-size); skipped"))
+            summary.filesSkipped += 1
             return
         }
         var warnings: [CorpusWarning] = []
         guard let bytes = CorpusScanner.readFile(file.path, relativePath: file.relativePath, warnings: &warnings) else {
             // Unreadable or vanished since the scan: what the index holds of it stays.
-            warnings.forEach { pass.warn($0) }
-            pass.summary.filesSkipped += 1
+            warnings.forEach(warn)
+            summary.filesSkipped += 1
             return
         }
         let hash = FNV1a64.hex(bytes)
         if var touched = old, touched.hash == hash {
             touched.size = file.size
             touched.modified = file.modified
-            try writer(for: file.relativePath).updateRecord(touched)
+            try writer.updateRecord(touched)
             records[file.relativePath] = touched
-            pass.summary.filesUnchanged += 1
+            summary.filesUnchanged += 1
             return
         }
         let parsed = file.format.read(bytes, relativePath: file.relativePath)
-        parsed.warnings.forEach { pass.warn($0) }
+        parsed.warnings.forEach(warn)
         let comments = parsed.articles.reduce(0) { $0 + $1.comments.count }
         let record = FileRecord(path: file.relativePath, size: file.size, modified: file.modified, hash: hash,
                                 articles: parsed.articles.count, comments: comments)
-        try writer(for: file.relativePath).replaceFile(record, articles: parsed.articles)
+        try writer.replaceFile(record, articles: parsed.articles)
         records[file.relativePath] = record
-        pass.summary.filesIndexed += 1
-        pass.summary.articlesIndexed += parsed.articles.count
-        pass.summary.commentsIndexed += comments
+        summary.filesIndexed += 1
+        summary.articlesIndexed += parsed.articles.count
+        summary.commentsIndexed += comments
     }
 
     private func remove(_ path: String, _ pass: inout Pass) throws(QuarryError) {
