@@ -140,7 +140,7 @@ struct WatchTests {
         let before = try Self.contents(of: index).stats.revision
         // A burst of new files; kill -9 as soon as the first of them is committed.
         try FileManager.default.createDirectory(atPath: corpus + "/burst", withIntermediateDirectories: false)
-        let commits = IndexCommitWatcher(index)
+        let commits = DirectoryWatcher(index)
         for number in 0..<300 {
             try Self.article("Burst \(number)", "Item \(number) of a burst of files.", comments: [("Bot\(number % 7)", "Comment on burst \(number).")])
                 .write(toFile: corpus + "/burst/b\(number).txt", atomically: false, encoding: .utf8)
@@ -157,30 +157,5 @@ struct WatchTests {
         #expect(after.articles == 58 + 300)
         #expect(after.comments == 380 + 300)
         #expect(try quarry(["check", "--index", index, "--corpus", corpus]).status == 0)
-    }
-}
-
-/// Wakes when a file is created or renamed in a directory: how a Xapian
-/// commit shows (it replaces its version file). Bounded, so a dead writer is noticed.
-final class IndexCommitWatcher {
-    private let descriptor: Int32
-
-    init(_ path: String) {
-        descriptor = inotify_init1(Int32(IN_CLOEXEC))
-        if descriptor >= 0 {
-            _ = inotify_add_watch(descriptor, path, UInt32(IN_CREATE) | UInt32(IN_MOVED_TO) | UInt32(IN_CLOSE_WRITE))
-        }
-    }
-
-    deinit {
-        if descriptor >= 0 { close(descriptor) }
-    }
-
-    func waitForChange(milliseconds: Int32) {
-        guard descriptor >= 0 else { return }
-        var request = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-        guard poll(&request, 1, milliseconds) > 0 else { return }
-        var events = [UInt8](repeating: 0, count: 4096)
-        _ = events.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
     }
 }
