@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import XapianKit
 
@@ -91,6 +94,11 @@ final class IndexWriter {
 
     /// Opens the database for writing, waiting for another writer as told.
     private static func open(_ path: String, lockWait: IndexOptions.LockWait) throws(XapianError) -> WritableDatabase {
+        // Xapian commits by itself every 10,000 changed documents unless told
+        // otherwise, which would commit part of a batch (part of a file, without
+        // its signature). Quarry commits its batches itself: lift the automatic
+        // commit far above any batch (a user's own setting is kept).
+        setenv("XAPIAN_FLUSH_THRESHOLD", "1000000000", 0)
         switch lockWait {
         case .none:
             return try WritableDatabase(path: path)
