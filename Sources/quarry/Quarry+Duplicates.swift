@@ -1,10 +1,11 @@
 import ArgumentParser
 import Foundation
+import QuarryClient
 import QuarryCore
 import QuarryProtocol
 
 extension Quarry {
-    struct Duplicates: ParsableCommand {
+    struct Duplicates: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List comments posted verbatim (or, with --near, nearly so) by several accounts.",
             discussion: """
@@ -36,15 +37,22 @@ extension Quarry {
         @Option(help: ArgumentHelp("List at most this many comments per group.", valueName: "n"))
         var maxMembers = 1000
 
-        func run() throws {
+        @Option(help: ArgumentHelp("Ask the daemon listening on this socket instead of opening the index.", valueName: "path"))
+        var socket: String?
+
+        func run() async throws {
             let request = DuplicatesRequest(near: near, minAccounts: minAccounts, offset: offset, limit: limit, of: of,
                                             maxMembers: maxMembers)
-            let response = try searching(location.path) { (searcher) throws(QuarryError) in try searcher.duplicates(request) }
+            let response = if let socket {
+                try await ask(socket) { (client) async throws(QuarryClientError) in try await client.duplicates(request) }
+            } else {
+                try searching(location.path) { (searcher) throws(QuarryError) in try searcher.duplicates(request) }
+            }
             try emit(response, json: output.json) { $0.render(response, of: of) }
         }
     }
 
-    struct Similar: ParsableCommand {
+    struct Similar: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Find the documents most like one article or comment (more like this).")
 
@@ -63,9 +71,16 @@ extension Quarry {
         @Option(help: "Skip this many results (for paging).")
         var offset = 0
 
-        func run() throws {
+        @Option(help: ArgumentHelp("Ask the daemon listening on this socket instead of opening the index.", valueName: "path"))
+        var socket: String?
+
+        func run() async throws {
             let request = SimilarRequest(id: id, offset: offset, limit: limit, type: type)
-            let response = try searching(location.path) { (searcher) throws(QuarryError) in try searcher.similar(request) }
+            let response = if let socket {
+                try await ask(socket) { (client) async throws(QuarryClientError) in try await client.similar(request) }
+            } else {
+                try searching(location.path) { (searcher) throws(QuarryError) in try searcher.similar(request) }
+            }
             try emit(response, json: output.json) { $0.render(response) }
         }
     }

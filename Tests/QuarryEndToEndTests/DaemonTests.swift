@@ -77,6 +77,12 @@ struct DaemonTests {
             #expect(direct.stdout == viaSocket.stdout, "results for \(query) differ")
             #expect(!direct.stdout.isEmpty)
         }
+        for command in [["duplicates", "--min-accounts", "3"], ["duplicates", "--near"], ["similar", "world/eu-sanctions-package-shadow-fleet"]] {
+            let direct = try quarry(command + ["--index", index, "--json"])
+            let viaSocket = try quarry(command + ["--socket", daemon.socketPath, "--json"])
+            #expect(direct.status == 0 && viaSocket.status == 0, "\(command): \(direct.stderr) \(viaSocket.stderr)")
+            #expect(direct.stdout == viaSocket.stdout, "\(command) differs through the daemon")
+        }
         let badDirect = try quarry(["search", "foo AND", "--index", index])
         let badSocket = try quarry(["search", "foo AND", "--socket", daemon.socketPath])
         #expect(badDirect.status == 2 && badSocket.status == 2)
