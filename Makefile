@@ -4,7 +4,7 @@ INDEX    ?= .quarry/index
 SOCKET   ?= .quarry/quarry.sock
 QUERY    ?= diplomacy
 
-.PHONY: deps test-deps build run test test-long fuzz sanitize soak bench-quick clean
+.PHONY: deps test-deps build run test test-long fuzz sanitize soak bench bench-quick clean
 
 # Installs Xapian's development package only where it is missing.
 deps:
@@ -57,6 +57,16 @@ SOAK_CLIENTS ?= 16
 soak: deps
 	$(SWIFT) build -c release --scratch-path .build-soak
 	scripts/soak.py --bin .build-soak/release --seconds $(SOAK_SECONDS) --clients $(SOAK_CLIENTS)
+
+# Quarry against python3-xapian and SQLite FTS5 on a generated corpus, one table
+# (docs/PERFORMANCE.md); installs python3-xapian if missing. ARTICLES=100000 for the big run.
+ARTICLES ?= 10000
+bench: deps
+	Benchmarks/compare.sh --articles $(ARTICLES)
+
+# The same on a tiny corpus in a few seconds: checks that the benchmark works, not a timing.
+bench-quick: deps
+	Benchmarks/compare.sh --quick
 
 clean:
 	rm -rf .build .quarry
