@@ -120,20 +120,22 @@ public final class QuarryClient: Sendable {
         }
         let data = Data(reply.readableBytesView)
         let decoder = JSONDecoder()
-        if let failure = try? decoder.decode(RPCErrorResponse.self, from: data) {
-            throw .rpc(failure.error)
-        }
+        // A success first: trying the error shape first parsed every reply twice
+        // (docs/PERFORMANCE.md). A reply with "error" has no "result", so it
+        // cannot pass for a success.
+        let response: RPCResponse<Result>
         do {
-            let response = try decoder.decode(RPCResponse<Result>.self, from: data)
-            guard response.id == .number(id) else {
-                throw QuarryClientError.protocolViolation("reply id \(response.id) for request \(id)")
-            }
-            return response.result
-        } catch let error as QuarryClientError {
-            throw error
+            response = try decoder.decode(RPCResponse<Result>.self, from: data)
         } catch {
+            if let failure = try? decoder.decode(RPCErrorResponse.self, from: data) {
+                throw .rpc(failure.error)
+            }
             throw .protocolViolation("\(error)")
         }
+        guard response.id == .number(id) else {
+            throw .protocolViolation("reply id \(response.id) for request \(id)")
+        }
+        return response.result
     }
 
     private func call<Params: Codable & Sendable, Result: Codable & Sendable>(

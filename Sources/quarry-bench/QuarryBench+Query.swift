@@ -55,6 +55,9 @@ extension QuarryBench {
         @Option(help: ArgumentHelp("Searcher threads of the daemon. Default: the number of cores.", valueName: "n"))
         var daemonThreads: Int?
 
+        @Option(help: ArgumentHelp("Drive the daemon already serving this socket instead of starting one (e.g. to run the bench under valgrind, which cannot start children).", valueName: "path"))
+        var socket: String?
+
         @Flag(help: "Skip the daemon (in-process only).")
         var noDaemon = false
 
@@ -77,13 +80,13 @@ extension QuarryBench {
         func run() throws {
             let clientCounts = clients.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
             let budget: RunBudget = requests.map { .requests($0) } ?? .seconds(duration ?? 10)
-            let (index, mix, mixOut, quarry, daemonThreads) = (index, mix, mixOut, quarry, daemonThreads)
+            let (index, mix, mixOut, quarry, daemonThreads, socket) = (index, mix, mixOut, quarry, daemonThreads, socket)
             let (inProcess, daemon) = (!noInProcess, !noDaemon)
             do {
                 let result = try waitFor { () async throws(BenchError) in
                     try await QueryBenchmark.run(
                         index: index, clients: clientCounts, budget: budget, mixPath: mix, mixOut: mixOut,
-                        quarryPath: quarry, daemonThreads: daemonThreads, inProcess: inProcess, daemon: daemon)
+                        quarryPath: quarry, daemonThreads: daemonThreads, socket: socket, inProcess: inProcess, daemon: daemon)
                 }
                 if json {
                     try printJSON(result)
@@ -386,7 +389,7 @@ func combine(_ mode: String, clients: Int, threads: Int, seconds elapsed: Double
 enum QueryBenchmark {
     static func run(
         index: String, clients: [Int], budget: RunBudget, mixPath: String?, mixOut: String?, quarryPath: String?,
-        daemonThreads: Int?, inProcess: Bool, daemon: Bool
+        daemonThreads: Int?, socket: String? = nil, inProcess: Bool, daemon: Bool
     ) async throws(BenchError) -> QueryReport {
         guard FileManager.default.fileExists(atPath: index) else {
             throw BenchError("no index at '\(index)'; build one with 'quarry-bench index --corpus DIR --index \(index)'")
@@ -411,7 +414,14 @@ enum QueryBenchmark {
                 results.append(try await InProcessRunner.run(index: index, mix: mix, threads: threads, budget: budget))
             }
         }
-        if daemon {
+        if daemon, let socket {
+            // Someone else's daemon: its thread count is not ours to know.
+            for count in clients {
+                note("daemon at \(socket), \(count) client\(count == 1 ? "" : "s")…")
+                results.append(try await DaemonRunner.run(socket: socket, mix: mix, clients: count,
+                                                          serverThreads: daemonThreads ?? 0, budget: budget))
+            }
+        } else if daemon {
             let binary = quarryPath ?? executableDirectory() + "/quarry"
             guard FileManager.default.isExecutableFile(atPath: binary) else {
                 throw BenchError("no 'quarry' binary at '\(binary)'; build it (swift build -c release) or give --quarry PATH")
