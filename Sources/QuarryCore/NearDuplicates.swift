@@ -71,9 +71,27 @@ public enum NearDuplicates {
                 // The 8 bytes least significant first, without an array per row.
                 withUnsafeBytes(of: value.littleEndian) { hasher.combine($0) }
             }
-            terms.append(IndexSchema.Prefix.band + base32(UInt64(band), digits: 1) + base32(hasher.value, digits: 8))
+            terms.append(bandTerm(band: band, hash: hasher.value))
         }
         return terms
+    }
+
+    /// `XB` + `base32(band, digits: 1)` + `base32(hash, digits: 8)`, written in
+    /// place: 32 a comment, so two arrays and two concatenations each showed.
+    static func bandTerm(band: Int, hash: UInt64) -> String {
+        let prefix = IndexSchema.Prefix.band.utf8
+        return String(unsafeUninitializedCapacity: prefix.count + 9) { buffer in
+            var end = 0
+            for byte in prefix {
+                buffer[end] = byte
+                end += 1
+            }
+            buffer[end] = alphabet[band & 31]
+            for index in 0..<8 {
+                buffer[end + 8 - index] = alphabet[Int((hash >> (5 * UInt64(index))) & 31)]
+            }
+            return end + 9
+        }
     }
 
     /// The band terms of a raw comment text; empty when it is too short to shingle.
