@@ -57,24 +57,29 @@ final class CoordinationMaintainer {
         let documents: [DocumentID]
         /// Sorted; nil for a text too short to shingle: it matches only its copies.
         let shingles: [UInt64]?
-        let bands: [String]
-        var accounts = 0
+        /// Only a text that joins a component is searched from: most are only compared.
+        lazy var bands: [String] = shingles.map { NearDuplicates.bandTerms(Set($0)) } ?? []
 
         init(fingerprint: String, documents: [DocumentID], shingles: Set<UInt64>?) {
             self.fingerprint = fingerprint
             self.documents = documents
             self.shingles = shingles?.sorted()
-            bands = shingles.map { NearDuplicates.bandTerms(NearDuplicates.signature($0)) } ?? []
         }
     }
 
+    /// What is read of the members of the component being written; emptied after each.
     private var members: [DocumentID: Member] = [:]
+    // Caches that serve many components (a band shared by hundreds of texts is
+    // read once, not once per text), each emptied whenever it passes its bound,
+    // so memory stays the same whatever the size of the index.
     private var nodes: [String: Node] = [:]
-    /// Distinct fingerprints in each band term's posting list.
+    /// Distinct fingerprints in each band term's posting list, less those
+    /// already placed in a component.
     private var bandMembers: [String: [String]] = [:]
-    /// With a full rebuild: the band terms more than one comment holds; the
-    /// others need no posting-list read.
-    private var sharedBands: Set<String>?
+    private var bandMemberCount = 0
+    private var documentFingerprints: [DocumentID: String] = [:]
+    private static let cacheBound = 200_000
+    /// Texts already placed in a component in this recount.
     private var done = Set<String>()
 
     init(database: Database, threshold: Double, write: @escaping (DocumentID, Document) throws -> Void) {
@@ -95,7 +100,6 @@ final class CoordinationMaintainer {
     func update<F: Sequence<String>, C: Sequence<String>>(fingerprints: F, clusters: C) throws -> Outcome {
         var seeds: [String] = []
         var seen = Set<String>()
-        defer { sharedBands = nil }
         for fingerprint in fingerprints where seen.insert(fingerprint).inserted {
             seeds.append(fingerprint)
         }
@@ -106,22 +110,21 @@ final class CoordinationMaintainer {
                 if seen.insert(fingerprint).inserted { seeds.append(fingerprint) }
             }
         }
-        // Many seeds (a first run): one pass over the band terms that more than one
-        // comment holds saves a posting-list read for each of the others, most of them.
-        if sharedBands == nil, seeds.count * 20 > Int(try database.termFrequency(IndexSchema.Prefix.kind + DocumentKind.comment.rawValue)) {
-            sharedBands = Set(try database.allTerms(prefix: IndexSchema.Prefix.band, minFrequency: 2).map(\.term))
-        }
+        seen = []
         var outcome = Outcome()
         for seed in seeds where !done.contains(seed) {
             guard let start = try node(seed) else { continue }
             let component = try component(from: start)
             try write(component, into: &outcome)
-            // A text belongs to one component: what it cached is no longer needed.
-            for node in component {
-                nodes[node.fingerprint] = nil
-                for document in node.documents { members[document] = nil }
-                for band in node.bands { bandMembers[band] = nil }
+            members = [:]
+            // A text belongs to one component: it is never looked at again.
+            for node in component { nodes[node.fingerprint] = nil }
+            if nodes.count > Self.cacheBound { nodes = [:] }
+            if bandMemberCount > Self.cacheBound {
+                bandMembers = [:]
+                bandMemberCount = 0
             }
+            if documentFingerprints.count > Self.cacheBound { documentFingerprints = [:] }
         }
         return outcome
     }
@@ -139,15 +142,26 @@ final class CoordinationMaintainer {
             next += 1
             guard let shingles = current.shingles else { continue }
             for band in current.bands {
+                // Every copy of a text holds all its band terms: a band held by no more
+                // documents than the text has copies holds no other text (the usual case).
+                guard try database.termFrequency(band) > current.documents.count else { continue }
                 // A text already placed in an earlier component is not similar to this one,
-                // or it would have been placed here.
+                // or it would have been placed here. Those placed in this one leave the
+                // list, so a cluster of thousands of near-identical texts does not
+                // rescan them from every member.
+                var remaining: [String] = []
                 for fingerprint in try fingerprints(inBand: band) where !inComponent.contains(fingerprint) && !done.contains(fingerprint) {
                     guard let candidate = try node(fingerprint), let other = candidate.shingles,
                           NearDuplicates.jaccard(sorted: shingles, other) >= threshold
-                    else { continue }
+                    else {
+                        remaining.append(fingerprint)
+                        continue
+                    }
                     inComponent.insert(fingerprint)
                     component.append(candidate)
                 }
+                bandMemberCount += remaining.count - (bandMembers[band]?.count ?? 0)
+                bandMembers[band] = remaining
             }
         }
         for node in component { done.insert(node.fingerprint) }
@@ -157,15 +171,21 @@ final class CoordinationMaintainer {
     private func fingerprints(inBand band: String) throws -> [String] {
         if let cached = bandMembers[band] { return cached }
         var result: [String] = []
-        if sharedBands?.contains(band) ?? true {
-            var seen = Set<String>()
-            for document in try database.documents(withTerm: band) {
-                let fingerprint = try member(document).fingerprint
-                if seen.insert(fingerprint).inserted { result.append(fingerprint) }
-            }
+        var seen = Set<String>()
+        for document in try database.documents(withTerm: band) {
+            let fingerprint = try fingerprint(of: document)
+            if seen.insert(fingerprint).inserted { result.append(fingerprint) }
         }
         bandMembers[band] = result
+        bandMemberCount += result.count
         return result
+    }
+
+    private func fingerprint(of id: DocumentID) throws -> String {
+        if let cached = documentFingerprints[id] { return cached }
+        let fingerprint = String(decoding: try database.document(id).value(IndexSchema.Slot.fingerprint), as: UTF8.self)
+        documentFingerprints[id] = fingerprint
+        return fingerprint
     }
 
     /// The text with this fingerprint and its copies; nil when no comment has it any more.
@@ -178,9 +198,6 @@ final class CoordinationMaintainer {
             text = comment.text
         }
         let node = Node(fingerprint: fingerprint, documents: documents, shingles: text.flatMap { NearDuplicates.shingles(of: $0) })
-        var accounts = Set<String>()
-        for document in documents { accounts.insert(try member(document).account) }
-        node.accounts = accounts.count
         nodes[fingerprint] = node
         return node
     }
@@ -204,9 +221,13 @@ final class CoordinationMaintainer {
     private func write(_ component: [Node], into outcome: inout Outcome) throws {
         typealias S = IndexSchema.Slot
         let size = component.reduce(0) { $0 + $1.documents.count }
+        var accounts: [String: Int] = [:]
+        for node in component {
+            accounts[node.fingerprint] = Set(try node.documents.map { try member($0).account }).count
+        }
         // The main text: most accounts, then most copies, then the smallest fingerprint.
         let main = component.min { a, b in
-            if a.accounts != b.accounts { return a.accounts > b.accounts }
+            if accounts[a.fingerprint] != accounts[b.fingerprint] { return accounts[a.fingerprint, default: 0] > accounts[b.fingerprint, default: 0] }
             if a.documents.count != b.documents.count { return a.documents.count > b.documents.count }
             return a.fingerprint < b.fingerprint
         }
@@ -221,7 +242,7 @@ final class CoordinationMaintainer {
             var articles = Set<String>()
             for document in node.documents { articles.insert(try member(document).article) }
             var values: [UInt32: [UInt8]] = [
-                S.accounts: sortableSerialise(Double(node.accounts)),
+                S.accounts: sortableSerialise(Double(accounts[node.fingerprint, default: 0])),
                 S.copies: sortableSerialise(Double(node.documents.count)),
                 S.articles: sortableSerialise(Double(articles.count)),
                 S.cluster: [], S.clusterSize: [], S.clusterAccounts: [], S.similarity: [], S.clusterVariants: [],

@@ -17,17 +17,24 @@ final class DocumentBuilder {
         try generator.setMaxWordLength(64)
     }
 
+    /// What relates a comment to its copies and near-duplicates.
+    struct DuplicateKeys {
+        var fingerprint: String
+        /// Its `XB` band terms; empty for a text too short to shingle.
+        var bands: [String]
+    }
+
     /// The article document followed by one document per comment, each with its
-    /// unique id term and, for a comment, its text's fingerprint, handed over
-    /// one at a time: an article with 100,000 comments never holds 100,000
-    /// documents (about 1 GB) at once.
+    /// unique id term and, for a comment, its duplicate keys, handed over one at
+    /// a time: an article with 100,000 comments never holds 100,000 documents
+    /// (about 1 GB) at once.
     func forEachDocument(for article: Article, file: String,
-                         _ body: (_ idTerm: String, _ document: Document, _ fingerprint: String?) throws -> Void) throws {
+                         _ body: (_ idTerm: String, _ document: Document, _ keys: DuplicateKeys?) throws -> Void) throws {
         let (idTerm, document) = try articleDocument(article, file: file)
         try body(idTerm, document, nil)
         for index in article.comments.indices {
-            let (commentTerm, commentDocument, fingerprint) = try commentDocument(article, index, file: file)
-            try body(commentTerm, commentDocument, fingerprint)
+            let (commentTerm, commentDocument, keys) = try commentDocument(article, index, file: file)
+            try body(commentTerm, commentDocument, keys)
         }
     }
 
@@ -71,7 +78,7 @@ final class DocumentBuilder {
         return (idTerm, document)
     }
 
-    private func commentDocument(_ article: Article, _ index: Int, file: String) throws -> (String, Document, String?) {
+    private func commentDocument(_ article: Article, _ index: Int, file: String) throws -> (String, Document, DuplicateKeys) {
         typealias P = IndexSchema.Prefix
         typealias S = IndexSchema.Slot
         let comment = article.comments[index]
@@ -95,9 +102,8 @@ final class DocumentBuilder {
         try document.setValue(S.kind, DocumentKind.comment.rawValue)
         try document.setValue(S.fingerprint, fingerprint)
         try document.setValue(S.id, id)
-        if let shingles = NearDuplicates.shingles(ofNormalised: normalised) {
-            for term in NearDuplicates.bandTerms(NearDuplicates.signature(shingles)) { try document.addBooleanTerm(term) }
-        }
+        let bands = NearDuplicates.shingles(ofNormalised: normalised).map { NearDuplicates.bandTerms($0) } ?? []
+        for term in bands { try document.addBooleanTerm(term) }
         // A comment alone with its text until CoordinationMaintainer, at the end
         // of the run, counts the copies and finds the clusters.
         try document.setValue(S.accounts, number: 1)
@@ -111,6 +117,6 @@ final class DocumentBuilder {
             id: id, article: article.id, articleTitle: article.title, author: comment.author,
             text: comment.text, published: comment.published?.iso, duplicates: nil)
         try document.setData(Array(encoder.encode(DocumentRecord.comment(record))))
-        return (idTerm, document, fingerprint)
+        return (idTerm, document, DuplicateKeys(fingerprint: fingerprint, bands: bands))
     }
 }

@@ -4,7 +4,7 @@ import XapianKit
 /// slots, metadata keys. docs/SCHEMA.md is the reference for this file.
 public enum IndexSchema {
     /// Bumped when the layout changes incompatibly; stored in the index.
-    public static let version = "3"
+    public static let version = "4"
 
     public enum Prefix {
         /// Unique public id (boolean).

@@ -135,14 +135,21 @@ final class IndexWriter {
     }
 
     /// Replaces everything a file produced with `articles`.
-    func replaceFile(_ record: FileRecord, articles: [Article]) throws(QuarryError) {
+    ///
+    /// - Parameter seen: on a run that began with no comment in the index, the
+    ///   keys of the comments written so far: a comment none of whose keys is
+    ///   there cannot have a duplicate and is not marked for the recount.
+    ///   Without it every new comment is marked.
+    func replaceFile(_ record: FileRecord, articles: [Article], seen: SeenKeys?) throws(QuarryError) {
         try mapErrors {
             try markDirty(documentsWithTerm: IndexSchema.fileTerm(record.path))
             try database.deleteDocuments(withTerm: IndexSchema.fileTerm(record.path))
             for article in articles {
-                try builder.forEachDocument(for: article, file: record.path) { idTerm, document, fingerprint in
+                try builder.forEachDocument(for: article, file: record.path) { idTerm, document, keys in
                     try database.replace(uniqueTerm: idTerm, with: document)
-                    if let fingerprint { try markDirty(fingerprint: fingerprint) }
+                    if let keys, seen?.insert([IndexSchema.Prefix.fingerprint + keys.fingerprint] + keys.bands) ?? true {
+                        try markDirty(fingerprint: keys.fingerprint)
+                    }
                     pendingDocuments += 1
                 }
             }
@@ -219,20 +226,24 @@ final class IndexWriter {
     }
 
     /// Before documents go: their texts' groups, and the clusters they were in,
-    /// lose a member.
+    /// lose a member. A comment that was alone with its text and in no cluster
+    /// leaves nobody whose values change.
     private func markDirty(documentsWithTerm term: String) throws {
         // A file's documents all live in this shard, so its own view is enough.
         for id in try database.documents(withTerm: term) {
             let document = try database.document(id)
             let fingerprint = String(decoding: try document.value(IndexSchema.Slot.fingerprint), as: UTF8.self)
             guard !fingerprint.isEmpty else { continue }
-            try markDirty(fingerprint: fingerprint)
             let cluster = String(decoding: try document.value(IndexSchema.Slot.cluster), as: UTF8.self)
+            if cluster.isEmpty, try document.value(IndexSchema.Slot.copies) == Self.oneCopy { continue }
+            try markDirty(fingerprint: fingerprint)
             if !cluster.isEmpty, dirtyClusters.insert(cluster).inserted {
                 try database.setMetadata(IndexSchema.Metadata.dirtyClusterPrefix + cluster, "1")
             }
         }
     }
+
+    private static let oneCopy = sortableSerialise(1)
 
     func commit() throws(QuarryError) {
         try mapErrors { try database.commit() }

@@ -149,6 +149,11 @@ public final class Indexer {
         pass.summary.filesSkipped = scan.skipped
         var unseen = records
         for file in scan.files { unseen[file.relativePath] = nil }
+        if writers.allSatisfy({ $0.count(of: "comment") == 0 }) {
+            // About one comment per 256 bytes of corpus, and 33 keys each.
+            let bytes = scan.files.reduce(Int64(0)) { $0 + $1.size }
+            pass.seen = SeenKeys(expectedKeys: Int(bytes / 256) * (NearDuplicates.bands + 1))
+        }
         if writers.count > 1 {
             try visitInParallel(scan.files, &pass)
             onProgress(IndexProgress(filesDone: scan.files.count, filesTotal: scan.files.count,
@@ -199,12 +204,13 @@ public final class Indexer {
         for (path, record) in records { shardRecords[ShardLayout.shard(forFile: path, count: count)][path] = record }
         let work = (0..<count).map { ShardWork(writer: writers[$0], files: shardFiles[$0], records: shardRecords[$0]) }
         let maxFileBytes = options.maxFileBytes
+        let seen = pass.seen
         DispatchQueue.concurrentPerform(iterations: count) { index in
             let shard = work[index]
             do throws(QuarryError) {
                 for file in shard.files {
                     try Self.visit(file, writer: shard.writer, records: &shard.records, summary: &shard.summary,
-                                   maxFileBytes: maxFileBytes) { shard.warnings.append($0) }
+                                   maxFileBytes: maxFileBytes, seen: seen) { shard.warnings.append($0) }
                 }
             } catch {
                 shard.error = error
@@ -266,6 +272,8 @@ public final class Indexer {
     /// One pass's counters and clock.
     private struct Pass {
         var summary = IndexSummary()
+        /// Set on a run that began with no comment in the index.
+        var seen: SeenKeys?
         let onWarning: (CorpusWarning) -> Void
         let start = ContinuousClock.now
 
@@ -293,13 +301,13 @@ public final class Indexer {
             pass.summary.commentsIndexed += summary.commentsIndexed
         }
         try Self.visit(file, writer: writer(for: file.relativePath), records: &records, summary: &summary,
-                       maxFileBytes: options.maxFileBytes) { warnings.append($0) }
+                       maxFileBytes: options.maxFileBytes, seen: pass.seen) { warnings.append($0) }
     }
 
     /// Indexes one file with `writer` if its signature differs from `records`.
     private static func visit(
         _ file: CorpusFile, writer: IndexWriter, records: inout [String: FileRecord], summary: inout IndexSummary,
-        maxFileBytes: Int64, warn: (CorpusWarning) -> Void
+        maxFileBytes: Int64, seen: SeenKeys?, warn: (CorpusWarning) -> Void
     ) throws(QuarryError) {
         let old = records[file.relativePath]
         if let old, old.size == file.size, old.modified == file.modified {
@@ -332,7 +340,7 @@ public final class Indexer {
         let comments = parsed.articles.reduce(0) { $0 + $1.comments.count }
         let record = FileRecord(path: file.relativePath, size: file.size, modified: file.modified, hash: hash,
                                 articles: parsed.articles.count, comments: comments)
-        try writer.replaceFile(record, articles: parsed.articles)
+        try writer.replaceFile(record, articles: parsed.articles, seen: seen)
         records[file.relativePath] = record
         summary.filesIndexed += 1
         summary.articlesIndexed += parsed.articles.count
@@ -347,9 +355,11 @@ public final class Indexer {
 
     private func finish(_ pass: inout Pass) throws(QuarryError) -> IndexSummary {
         // Counts and clusters span files, so they are settled once the files are in.
+        logger.debug("files written", metadata: ["seconds": "\(pass.elapsed())"])
         let coordination = try IndexWriter.finishCoordination(writers)
         pass.summary.duplicateTextsChecked = coordination.texts
         pass.summary.duplicateValuesUpdated = coordination.rewritten
+        logger.debug("duplicates settled", metadata: ["seconds": "\(pass.elapsed())"])
         for writer in writers { try writer.commit() }
         pass.summary.elapsedSeconds = pass.elapsed()
         let documents = pass.summary.articlesIndexed + pass.summary.commentsIndexed

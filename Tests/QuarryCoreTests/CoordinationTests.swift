@@ -168,7 +168,7 @@ import QuarryProtocol
         let bytes = try #require(CorpusScanner.readFile(file.path, relativePath: file.relativePath, warnings: &warnings))
         let articles = file.format.read(bytes, relativePath: file.relativePath).articles
         try writer.replaceFile(FileRecord(path: file.relativePath, size: file.size, modified: file.modified,
-                                          hash: FNV1a64.hex(bytes), articles: 1, comments: 1), articles: articles)
+                                          hash: FNV1a64.hex(bytes), articles: 1, comments: 1), articles: articles, seen: nil)
         try writer.commit()
         writer.close()
 
@@ -182,6 +182,40 @@ import QuarryProtocol
         let searcher = try Searcher(indexPath: path)
         #expect(try ids(searcher, "accounts:2..") == ["a#1", "b#1"])
         #expect(try searcher.database.metadataKeys(prefix: IndexSchema.Metadata.dirtyFingerprintPrefix).isEmpty)
+    }
+
+    @Test func aFirstRunKilledBeforeTheRecountMarkedTheLaterCopy() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let corpus = directory.path + "/corpus", path = directory.path + "/index"
+        try directory.write("corpus/a.txt", Self.article("A", [("Ann", Self.base), ("Cy", "Nothing like it anywhere else.")]))
+        try directory.write("corpus/b.txt", Self.article("B", [("Bob", Self.base + " immediately")]))
+        try directory.write("corpus/c.txt", Self.article("C", [("Dee", Self.base)]))
+
+        // A first run on an empty index marks only comments whose keys it saw before
+        // (a Bloom filter of this run's keys); it dies after its last batch commit.
+        let writer = try IndexWriter(path: path, language: nil, lockWait: .none, batchDocuments: 1000,
+                                     batchBytes: 1 << 20, logger: quietLogger)
+        let seen = SeenKeys(expectedKeys: 1000)
+        for file in try CorpusScanner.scan(root: corpus).files.sorted(by: { $0.relativePath < $1.relativePath }) {
+            var warnings: [CorpusWarning] = []
+            let bytes = try #require(CorpusScanner.readFile(file.path, relativePath: file.relativePath, warnings: &warnings))
+            let articles = file.format.read(bytes, relativePath: file.relativePath).articles
+            try writer.replaceFile(FileRecord(path: file.relativePath, size: file.size, modified: file.modified,
+                                              hash: FNV1a64.hex(bytes), articles: 1, comments: articles[0].comments.count),
+                                   articles: articles, seen: seen)
+        }
+        try writer.commit()
+        writer.close()
+        let marked = try Searcher(indexPath: path).database.metadataKeys(prefix: IndexSchema.Metadata.dirtyFingerprintPrefix)
+        // b's variant and c's copy of a's text: not a's first comments, nor Cy's lone one.
+        #expect(marked.count == 2)
+
+        _ = try index(corpus, into: path)
+        let searcher = try Searcher(indexPath: path)
+        #expect(try ids(searcher, "accounts:2..") == ["a#1", "c#1"])
+        let clusters = try searcher.nearDuplicates(minAccounts: 1).groups.map { Set($0.members.map(\.id)) }
+        #expect(clusters == [["a#1", "b#1", "c#1"]])
     }
 
     @Test func changingTheThresholdRegroupsTheWholeIndex() throws {
