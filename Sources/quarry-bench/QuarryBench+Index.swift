@@ -26,12 +26,15 @@ extension QuarryBench {
         @Option(help: ArgumentHelp("Commit after this many documents (quarry index's default).", valueName: "n"))
         var batchSize = 20_000
 
+        @Option(help: ArgumentHelp("Write the index as this many shards, one writer thread each (quarry index --shards).", valueName: "n"))
+        var shards = 1
+
         @Flag(help: "Print the report as JSON.")
         var json = false
 
         func run() throws {
             do {
-                let result = try IndexBenchmark.run(corpus: corpus, index: index, force: force, batchDocuments: batchSize)
+                let result = try IndexBenchmark.run(corpus: corpus, index: index, force: force, batchDocuments: batchSize, shards: shards)
                 if json {
                     try printJSON(result)
                 } else {
@@ -62,6 +65,8 @@ struct IndexReport: Codable, Sendable {
     var peakRSSBytes: Int64
     var indexBytes: Int64
     var warnings: Int
+    /// Shards written in parallel (nil in reports saved before the option).
+    var shards: Int?
 
     /// Documents per second of CPU (user + system): steadier than wall time on a busy machine.
     var documentsPerCPUSecond: Double? {
@@ -71,6 +76,7 @@ struct IndexReport: Codable, Sendable {
     var text: String {
         """
         corpus:    \(corpus): \(files) files, \(String(format: "%.1f", Double(inputBytes) / 1e6)) MB
+        shards:    \(shards ?? 1), one writer thread each
         indexed:   \(articles) articles + \(comments) comments = \(documents) documents, \(warnings) warnings
         time:      \(String(format: "%.2f", wallSeconds)) s wall, \(String(format: "%.2f", userSeconds)) s user, \(String(format: "%.2f", systemSeconds)) s system
         speed:     \(String(format: "%.0f", documentsPerSecond)) documents/s, \(String(format: "%.2f", inputMBPerSecond)) MB/s of input
@@ -81,7 +87,7 @@ struct IndexReport: Codable, Sendable {
 }
 
 enum IndexBenchmark {
-    static func run(corpus: String, index: String, force: Bool, batchDocuments: Int) throws(BenchError) -> IndexReport {
+    static func run(corpus: String, index: String, force: Bool, batchDocuments: Int, shards: Int) throws(BenchError) -> IndexReport {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: corpus, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw BenchError("no corpus directory at '\(corpus)'; write one with 'quarry-bench generate --articles N --out \(corpus)'")
@@ -97,6 +103,7 @@ enum IndexBenchmark {
             }
         }
         guard batchDocuments >= 1 else { throw BenchError("--batch-size must be at least 1") }
+        guard shards >= 1 else { throw BenchError("--shards must be at least 1") }
 
         let inputBytes = treeSize(corpus, including: isCorpusFile)
         var logger = Logger(label: "quarry-bench.index")
@@ -107,7 +114,7 @@ enum IndexBenchmark {
         let summary: IndexSummary
         do {
             summary = try Indexer.run(
-                corpus: corpus, index: index, options: IndexOptions(batchDocuments: batchDocuments), logger: logger)
+                corpus: corpus, index: index, options: IndexOptions(batchDocuments: batchDocuments, shards: shards), logger: logger)
         } catch {
             throw BenchError("indexing '\(corpus)' failed: \(error.message)")
         }
@@ -120,6 +127,6 @@ enum IndexBenchmark {
             userSeconds: after.userSeconds - before.userSeconds, systemSeconds: after.systemSeconds - before.systemSeconds,
             documentsPerSecond: wall > 0 ? Double(documents) / wall : 0,
             inputMBPerSecond: wall > 0 ? Double(inputBytes) / 1e6 / wall : 0,
-            peakRSSBytes: after.peakRSSBytes, indexBytes: treeSize(index), warnings: summary.warnings)
+            peakRSSBytes: after.peakRSSBytes, indexBytes: treeSize(index), warnings: summary.warnings, shards: shards)
     }
 }
