@@ -101,10 +101,13 @@ public final class Indexer {
         self.options = options
         self.logger = logger
         var writers: [IndexWriter] = []
-        for shard in try ShardLayout.shardPaths(index: index, requested: options.shards) {
+        let shards = try ShardLayout.shardPaths(index: index, requested: options.shards)
+        for shard in shards {
+            // The shards' batches share the batch limits, so memory does not grow with the shard count.
             writers.append(try IndexWriter(
                 path: shard, language: options.language, nearThreshold: options.nearThreshold, lockWait: options.lockWait,
-                batchDocuments: options.batchDocuments, batchBytes: options.batchBytes, logger: logger))
+                batchDocuments: max(1, options.batchDocuments / shards.count), batchBytes: max(1, options.batchBytes / shards.count),
+                logger: logger))
         }
         self.writers = writers
         records = [:]
