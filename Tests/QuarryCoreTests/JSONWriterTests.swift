@@ -1,0 +1,47 @@
+import Foundation
+import QuarryCore
+import QuarryProtocol
+import Testing
+
+/// The daemon writes search pages with `JSONWriter`, everything else with
+/// `JSONEncoder`: both must give clients the same JSON.
+@Suite struct JSONWriterTests {
+    func written(_ page: SearchResponse) -> [UInt8] {
+        var json = JSONWriter()
+        page.write(to: &json)
+        return json.bytes
+    }
+
+    func object(_ bytes: some Sequence<UInt8>) throws -> NSDictionary {
+        try #require(JSONSerialization.jsonObject(with: Data(bytes)) as? NSDictionary)
+    }
+
+    @Test(arguments: [
+        SearchRequest(query: "sanctions", facets: [.author, .type]),
+        SearchRequest(query: "sanctions", type: .comment, collapse: true),
+        SearchRequest(query: "accounts:2..", type: .comment, limit: 50),
+        SearchRequest(query: "ordinary people", type: .comment, sort: .date),
+        SearchRequest(query: "sanctons", correct: true),
+        SearchRequest(query: "nothingmatchesthisword"),
+    ])
+    func aSearchPageIsWrittenAsJSONEncoderWritesIt(request: SearchRequest) throws {
+        let page = try Searcher(indexPath: sharedCorpusIndex.get()).search(request)
+        let bytes = written(page)
+        #expect(try JSONDecoder().decode(SearchResponse.self, from: Data(bytes)) == page)
+        #expect(try object(bytes) == object(JSONEncoder().encode(page)))
+    }
+
+    @Test func stringsAreEscapedAndNumbersReadBack() throws {
+        let text = "quote \" backslash \\ slash / newline \n tab \t bell \u{7} nul \u{0} é 中文 👍"
+        let hit = SearchHit(rank: 1, score: 0.1 + 0.2, percent: 100, id: "a#1", kind: .comment, title: text, author: nil,
+                            snippet: text, article: "a", published: nil, url: nil,
+                            duplicates: DuplicateInfo(accounts: 2, articles: 1, copies: 3), collapsed: 4,
+                            cluster: ClusterInfo(id: "c", size: 5, accounts: 2, variants: nil, similarity: 1e-7))
+        let page = SearchResponse(query: text, revision: .max, total: 1, totalLowerBound: 1, totalUpperBound: 1, offset: 0,
+                                  hits: [hit], facets: ["author": [FacetCount(value: text, count: 1)]], suggestion: nil,
+                                  facetsExact: true, notice: text)
+        let bytes = written(page)
+        #expect(try JSONDecoder().decode(SearchResponse.self, from: Data(bytes)) == page)
+        #expect(try object(bytes) == object(JSONEncoder().encode(page)))
+    }
+}
