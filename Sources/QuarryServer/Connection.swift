@@ -54,9 +54,7 @@ struct Connection {
                         case .line(let line):
                             let promise = eventLoop.makePromise(of: ByteBuffer?.self)
                             pending.yield(promise.futureResult)
-                            group.addTask {
-                                promise.succeed(await dispatcher.reply(to: line))
-                            }
+                            dispatcher.reply(to: line) { promise.succeed($0) }
                         }
                     }
                 }

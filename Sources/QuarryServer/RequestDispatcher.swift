@@ -14,17 +14,31 @@ struct RequestDispatcher: Sendable {
 
     /// The encoded reply with its trailing newline, or nil for a notification
     /// (a request without an id gets no reply, as JSON-RPC requires).
-    func reply(to line: ByteBuffer) async -> ByteBuffer? {
+    /// Answers one request line; `completion` gets the reply line (nil for a
+    /// notification). Parsing, the search and the encoding of the reply all run
+    /// on one searcher thread, so a request crosses threads only to get there
+    /// and back: every hop between threads showed in the daemon's latency.
+    func reply(to line: ByteBuffer, completion: @escaping @Sendable (ByteBuffer?) -> Void) {
         let start = ContinuousClock.now
-        let data = Data(line.readableBytesView)
-        let (id, result) = await handle(data)
-        let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-        let failed: Bool
-        if case .failure = result { failed = true } else { failed = false }
-        metrics.recordRequest(seconds: seconds, failed: failed)
-        guard let id else { return nil }
-        return Self.encode(id: id, result)
+        let metrics = metrics
+        let finish: @Sendable (RPCID?, Outcome) -> Void = { id, outcome in
+            let elapsed = ContinuousClock.now - start
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            let failed: Bool
+            if case .failure = outcome { failed = true } else { failed = false }
+            metrics.recordRequest(seconds: seconds, failed: failed)
+            completion(id.map { Self.encode(id: $0, outcome) })
+        }
+        pool.submit { opened in
+            let (id, parsed) = RequestParser.parse(Data(line.readableBytesView))
+            switch parsed {
+            case .failure(let error): finish(id, .failure(error))
+            case .success(let request): finish(id, execute(request, opened))
+            }
+        } refused: { error in
+            let (id, _) = RequestParser.parse(Data(line.readableBytesView))
+            finish(id, .failure(Self.rpcError(error)))
+        }
     }
 
     typealias Outcome = Result<any Encodable & Sendable, RPCError>
@@ -73,21 +87,13 @@ struct RequestDispatcher: Sendable {
         encode(id: id, .failure(error))
     }
 
-    private func handle(_ data: Data) async -> (RPCID?, Outcome) {
-        let (id, parsed) = RequestParser.parse(data)
-        switch parsed {
-        case .failure(let error): return (id, .failure(error))
-        case .success(let request): return (id, await execute(request))
-        }
-    }
-
     /// Runs a request on a searcher thread.
-    private func execute(_ request: ParsedRequest) async -> Outcome {
+    private func execute(_ request: ParsedRequest, _ opened: Result<Searcher, QuarryError>) -> Outcome {
         let metrics = metrics
         let threads = pool.threadCount
         let indexPath = pool.indexPath
         do {
-            return .success(try await pool.run { (opened: Result<Searcher, QuarryError>) throws(QuarryError) -> any Encodable & Sendable in
+            return .success(try { () throws(QuarryError) -> any Encodable & Sendable in
                 if case .stats = request, case .failure = opened, let stats = Searcher.shardedStats(indexPath: indexPath) {
                     // A shard is down: stats still answers, naming it.
                     return StatsResult(revision: stats.revision, index: stats, server: metrics.snapshot(searcherThreads: threads))
@@ -111,7 +117,7 @@ struct RequestDispatcher: Sendable {
                     let index = try searcher.stats()
                     return StatsResult(revision: index.revision, index: index, server: metrics.snapshot(searcherThreads: threads))
                 }
-            })
+            }())
         } catch {
             return .failure(Self.rpcError(error))
         }

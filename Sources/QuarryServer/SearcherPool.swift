@@ -54,21 +54,11 @@ final class SearcherPool: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Runs `body` on a searcher thread with that thread's searcher.
-    func run<T: Sendable>(_ body: @escaping @Sendable (Searcher) throws(QuarryError) -> T) async throws(QuarryError) -> T {
-        try await run { (searcher: Result<Searcher, QuarryError>) throws(QuarryError) -> T in try body(try searcher.get()) }
-    }
-
-    /// Runs `body` on a searcher thread with that thread's searcher, or with
-    /// why the index could not be opened (for answers that can do without it).
-    func run<T: Sendable>(_ body: @escaping @Sendable (Result<Searcher, QuarryError>) throws(QuarryError) -> T) async throws(QuarryError) -> T {
-        let result: Result<T, QuarryError> = await withCheckedContinuation { continuation in
-            let job: Job = { searcher in
-                continuation.resume(returning: Result { () throws(QuarryError) -> T in try body(searcher) })
-            }
-            if let refusal = enqueue(job) { continuation.resume(returning: .failure(refusal)) }
-        }
-        return try result.get()
+    /// Runs `job` on a searcher thread with that thread's searcher, or with
+    /// why the index could not be opened (for answers that can do without it);
+    /// calls `refused` at once instead when the queue is full or the pool is stopping.
+    func submit(_ job: @escaping @Sendable (Result<Searcher, QuarryError>) -> Void, refused: (QuarryError) -> Void) {
+        if let refusal = enqueue(job) { refused(refusal) }
     }
 
     private func enqueue(_ job: @escaping Job) -> QuarryError? {
