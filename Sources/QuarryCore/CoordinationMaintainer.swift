@@ -82,9 +82,14 @@ final class CoordinationMaintainer {
     /// Texts already placed in a component in this recount.
     private var done = Set<String>()
 
-    init(database: Database, threshold: Double, write: @escaping (DocumentID, Document) throws -> Void) {
+    /// On a run that began with no comment: the keys its comments had, so a
+    /// band no two of them shared is not looked up.
+    private let seen: SeenKeys?
+
+    init(database: Database, threshold: Double, seen: SeenKeys? = nil, write: @escaping (DocumentID, Document) throws -> Void) {
         self.database = database
         self.threshold = threshold
+        self.seen = seen
         self.write = write
     }
 
@@ -144,7 +149,7 @@ final class CoordinationMaintainer {
             for band in current.bands {
                 // Every copy of a text holds all its band terms: a band held by no more
                 // documents than the text has copies holds no other text (the usual case).
-                guard try database.termFrequency(band) > current.documents.count else { continue }
+                guard seen?.mayRepeat(band) ?? true, try database.termFrequency(band) > current.documents.count else { continue }
                 // A text already placed in an earlier component is not similar to this one,
                 // or it would have been placed here. Those placed in this one leave the
                 // list, so a cluster of thousands of near-identical texts does not

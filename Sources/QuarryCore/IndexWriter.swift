@@ -179,7 +179,7 @@ final class IndexWriter {
     /// an earlier run that was killed) touched, over all the shards of an index
     /// at once (a group may span shards), and clears the dirty marks. The caller
     /// commits: the new values and the cleared marks land together.
-    static func finishCoordination(_ writers: [IndexWriter]) throws(QuarryError) -> CoordinationMaintainer.Outcome {
+    static func finishCoordination(_ writers: [IndexWriter], seen: SeenKeys?) throws(QuarryError) -> CoordinationMaintainer.Outcome {
         guard let first = writers.first else { return CoordinationMaintainer.Outcome() }
         return try first.mapErrors {
             typealias M = IndexSchema.Metadata
@@ -198,7 +198,7 @@ final class IndexWriter {
             }
             let shards = writers.map(\.database)
             let reader: Database = shards.count == 1 ? first.database : try Database(combining: shards)
-            let maintainer = CoordinationMaintainer(database: reader, threshold: first.nearThreshold) { id, document in
+            let maintainer = CoordinationMaintainer(database: reader, threshold: first.nearThreshold, seen: seen) { id, document in
                 // Xapian interleaves the shards' documents in a combined view.
                 let count = UInt32(shards.count)
                 try shards[Int((id - 1) % count)].replace((id - 1) / count + 1, with: document)

@@ -359,7 +359,7 @@ public final class Indexer {
     private func finish(_ pass: inout Pass) throws(QuarryError) -> IndexSummary {
         // Counts and clusters span files, so they are settled once the files are in.
         logger.debug("files written", metadata: ["seconds": "\(pass.elapsed())"])
-        let coordination = try IndexWriter.finishCoordination(writers)
+        let coordination = try IndexWriter.finishCoordination(writers, seen: pass.seen)
         pass.summary.duplicateTextsChecked = coordination.texts
         pass.summary.duplicateValuesUpdated = coordination.rewritten
         logger.debug("duplicates settled", metadata: ["seconds": "\(pass.elapsed())"])

@@ -13,44 +13,89 @@ import Synchronization
 /// only marks a comment that the recount then finds alone. Memory is fixed
 /// whatever the corpus: past the capacity it was sized for, false positives
 /// rise and the recount does more work, no more.
+///
+/// A second, smaller filter holds the keys seen more than once. The recount
+/// asks it before looking a band term up in the index: a band that no two
+/// comments of the run had cannot link a text to another one.
 final class SeenKeys: Sendable {
-    private let bits: Mutex<[UInt64]>
-    private let bitCount: UInt64
-    private static let probes = 4
+    private struct Filters {
+        var once: BloomFilter
+        var twice: BloomFilter
+    }
+
+    private let filters: Mutex<Filters>
 
     /// Sized for about 16 bits per key of `expectedKeys` (a false positive per
-    /// key under 0.3 %), within 1 MiB to `maxBytes`.
+    /// key under 0.3 %), within 1 MiB to `maxBytes`; the second filter an
+    /// eighth of that.
     init(expectedKeys: Int, maxBytes: Int = 128 << 20) {
-        let words = min(max(expectedKeys * 16 / 64, (1 << 20) / 8), maxBytes / 8)
-        bits = Mutex([UInt64](repeating: 0, count: words))
-        bitCount = UInt64(words) * 64
+        let bytes = min(max(expectedKeys * 2, 1 << 20), maxBytes)
+        filters = Mutex(Filters(once: BloomFilter(bytes: bytes), twice: BloomFilter(bytes: bytes / 8)))
     }
 
     /// Adds `keys` and tells whether any of them was (probably) added before.
     func insert(_ keys: [String]) -> Bool {
-        let hashes = keys.map { key -> UInt64 in
-            var hasher = FNV1a64()
-            hasher.combine(key.utf8)
-            return hasher.value
-        }
-        return bits.withLock { bits in
+        let hashes = keys.map(Self.hash)
+        return filters.withLock { filters in
             var seen = false
-            for hash in hashes {
-                // Double hashing: probe i is h1 + i·h2, with h2 odd so the probes differ.
-                let h1 = hash, h2 = NearDuplicates.mix(hash) | 1
-                var present = true
-                for probe in 0..<UInt64(Self.probes) {
-                    let bit = (h1 &+ probe &* h2) % bitCount
-                    let mask: UInt64 = 1 << (bit & 63)
-                    let word = Int(bit >> 6)
-                    if bits[word] & mask == 0 {
-                        present = false
-                        bits[word] |= mask
-                    }
-                }
-                seen = seen || present
+            for hash in hashes where filters.once.insert(hash) {
+                filters.twice.insert(hash)
+                seen = true
             }
             return seen
+        }
+    }
+
+    /// Whether `key` may have been added more than once; false is certain.
+    func mayRepeat(_ key: String) -> Bool {
+        let hash = Self.hash(key)
+        return filters.withLock { $0.twice.contains(hash) }
+    }
+
+    private static func hash(_ key: String) -> UInt64 {
+        var hasher = FNV1a64()
+        hasher.combine(key.utf8)
+        return hasher.value
+    }
+}
+
+/// A Bloom filter over 64-bit hashes, 4 probes by double hashing.
+private struct BloomFilter {
+    private var words: [UInt64]
+    private let bitCount: UInt64
+
+    init(bytes: Int) {
+        words = [UInt64](repeating: 0, count: max(1, bytes / 8))
+        bitCount = UInt64(words.count) * 64
+    }
+
+    /// Adds `hash`; returns whether it was (probably) there already.
+    @discardableResult
+    mutating func insert(_ hash: UInt64) -> Bool {
+        var present = true
+        forEachBit(hash) { word, mask in
+            if words[word] & mask == 0 {
+                present = false
+                words[word] |= mask
+            }
+        }
+        return present
+    }
+
+    func contains(_ hash: UInt64) -> Bool {
+        var present = true
+        forEachBit(hash) { word, mask in
+            if words[word] & mask == 0 { present = false }
+        }
+        return present
+    }
+
+    private func forEachBit(_ hash: UInt64, _ body: (Int, UInt64) -> Void) {
+        // Probe i is h1 + i·h2, with h2 odd so the probes differ.
+        let h2 = NearDuplicates.mix(hash) | 1
+        for probe in UInt64(0)..<4 {
+            let bit = (hash &+ probe &* h2) % bitCount
+            body(Int(bit >> 6), 1 << (bit & 63))
         }
     }
 }
