@@ -38,7 +38,7 @@ struct DaemonFaultTests {
 
     // MARK: killed mid-request
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.scaledMinutes(2)))
     func aDaemonKilledMidRequestGivesCleanConnectionErrorsAndARestartServesTheSameIndex() async throws {
         let index = try SharedIndex.path()
         let daemon = try Daemon(index: index)
@@ -97,7 +97,7 @@ struct DaemonFaultTests {
 
     // MARK: index removed or replaced
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.scaledMinutes(2)))
     func anIndexRemovedOrReplacedUnderTheDaemonGivesIndexUnavailableAndIsFollowedWhenItReturns() throws {
         let directory = try shortTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -156,7 +156,7 @@ struct DaemonFaultTests {
         guard result.status == 0 else { throw TestFailure(description: "prlimit failed: \(result.stderr)") }
     }
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.scaledMinutes(2)))
     func outOfFileDescriptorsNewConnectionsAreRefusedWithALogLineAndOpenOnesAreServed() throws {
         let daemon = try Daemon(index: try SharedIndex.path(), arguments: ["--threads", "2"])
         let pid = daemon.process.processIdentifier
@@ -232,7 +232,7 @@ struct DaemonFaultTests {
 
     // MARK: a client that never reads
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.scaledMinutes(2)))
     func aClientThatNeverReadsIsDroppedWithBoundedMemoryAndOthersAreServed() throws {
         let daemon = try Daemon(index: try SharedIndex.path(), arguments: ["--max-in-flight", "16"])
         let pid = daemon.process.processIdentifier

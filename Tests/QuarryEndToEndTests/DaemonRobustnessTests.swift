@@ -86,7 +86,7 @@ struct DaemonRobustnessTests {
 
         let idle = try RawConnection(path: daemon.socketPath)
         // Sends nothing: the daemon closes it after the idle timeout (EOF is the signal).
-        #expect(try idle.readLine(timeout: 10_000) == nil)
+        #expect(try idle.readLine(timeout: TestTime.milliseconds(10_000)) == nil)
         try expectServing(daemon)
         daemon.stop()
     }
