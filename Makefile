@@ -4,7 +4,7 @@ INDEX    ?= .quarry/index
 SOCKET   ?= .quarry/quarry.sock
 QUERY    ?= diplomacy
 
-.PHONY: deps test-deps build run test test-long fuzz sanitize soak bench bench-quick clean
+.PHONY: deps test-deps build run test test-long fuzz sanitize sanitize-address sanitize-thread soak bench bench-quick clean
 
 # Installs Xapian's development package only where it is missing.
 deps:
@@ -45,10 +45,20 @@ FUZZ_TARGETS ?= text json jsonl protocol query
 fuzz: deps
 	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(FUZZ_TARGETS)
 
-# The whole test suite under AddressSanitizer, then ThreadSanitizer (own build directories).
-sanitize: deps
-	ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test --sanitize=address --scratch-path .build-asan
-	TSAN_OPTIONS="suppressions=$(CURDIR)/scripts/tsan.supp halt_on_error=0" $(SWIFT) test --sanitize=thread --scratch-path .build-tsan
+# The whole test suite under AddressSanitizer, then ThreadSanitizer (.build-asan, .build-tsan;
+# one after the other, never both at once). Reports from every process, the quarry binaries the
+# tests start included, are collected and fail the run (scripts/sanitize.sh). A sanitized build
+# runs several times slower, so the tests' time limits and latency bounds are scaled by
+# SANITIZE_TIME_SCALE (QUARRY_TEST_TIME_SCALE, read in Tests/QuarryEndToEndTests/Support.swift).
+SANITIZE_TIME_SCALE ?= 10
+sanitize: test-deps
+	$(MAKE) sanitize-address; address=$$?; $(MAKE) sanitize-thread && test $$address -eq 0
+
+sanitize-address: test-deps
+	SWIFT=$(SWIFT) QUARRY_TEST_TIME_SCALE=$(SANITIZE_TIME_SCALE) scripts/sanitize.sh address
+
+sanitize-thread: test-deps
+	SWIFT=$(SWIFT) QUARRY_TEST_TIME_SCALE=$(SANITIZE_TIME_SCALE) scripts/sanitize.sh thread
 
 # The daemon under mixed load from SOAK_CLIENTS clients while `quarry index --watch` writes
 # (release build; docs/RELIABILITY.md).

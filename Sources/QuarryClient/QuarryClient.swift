@@ -45,16 +45,20 @@ public final class QuarryClient: Sendable {
     public static func connect(socketPath: String, group: EventLoopGroup? = nil) async throws(QuarryClientError) -> QuarryClient {
         let owned = group == nil ? MultiThreadedEventLoopGroup(numberOfThreads: 1) : nil
         let loops: EventLoopGroup = group ?? owned!
+        // The client keeps the handler it installs rather than looking it up in the
+        // pipeline afterwards: a daemon that refuses the connection answers and closes
+        // at once, and a closed channel's pipeline holds no handlers any more. The
+        // handler keeps the refusal, which every call then returns.
+        let handler = ReplyMatcher()
         do {
             let channel = try await ClientBootstrap(group: loops)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(ReplyLineDecoder()))
-                        try channel.pipeline.syncOperations.addHandler(ReplyMatcher())
+                        try channel.pipeline.syncOperations.addHandler(handler)
                     }
                 }
                 .connect(unixDomainSocketPath: socketPath).get()
-            let handler = try await channel.pipeline.handler(type: ReplyMatcher.self).get()
             return QuarryClient(channel: channel, handler: handler, ownedGroup: owned)
         } catch {
             try? await owned?.shutdownGracefully()

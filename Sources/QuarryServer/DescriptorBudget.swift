@@ -32,13 +32,24 @@ enum DescriptorBudget {
     }
 }
 
-/// Logs why the listening socket cannot accept: out of descriptors (EMFILE,
-/// ENFILE) or memory. NIO's accept back-off then waits a second before trying
-/// again; connections already open are served meanwhile.
-final class AcceptFailureLogger: ChannelInboundHandler, Sendable {
+/// When the listening socket cannot accept for want of descriptors (EMFILE,
+/// ENFILE) or memory: logs why, and stops accepting for a second.
+///
+/// NIO's `AcceptBackoffHandler` alone does not pause accepting: it delays the
+/// next read, but the read whose accept failed is still pending, so the socket
+/// stays registered for readability and a client waiting in the backlog makes
+/// it readable again at once. accept then failed in a busy loop (a core's worth
+/// of CPU and thousands of log lines a second for as long as descriptors were
+/// short). Turning autoRead off takes the socket out of the event loop's
+/// interest; a second later it is turned back on and accept is tried again.
+/// Connections already open are served meanwhile.
+final class AcceptFailureHandler: ChannelInboundHandler {
     typealias InboundIn = Channel
 
+    static let pause: TimeAmount = .seconds(1)
+
     private let logger: Logger
+    private var paused = false
 
     init(logger: Logger) {
         self.logger = logger
@@ -46,9 +57,27 @@ final class AcceptFailureLogger: ChannelInboundHandler, Sendable {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if let error = error as? IOError, [EMFILE, ENFILE, ENOBUFS, ENOMEM].contains(error.errnoCode) {
-            logger.warning("cannot accept new connections: out of file descriptors or memory; retrying in a second", metadata: [
-                "error": "\(error)", "open-file-limit": "\(DescriptorBudget.openFileLimit().map(String.init) ?? "none")"])
+            if !paused {
+                logger.warning("cannot accept new connections: out of file descriptors or memory; retrying in a second", metadata: [
+                    "error": "\(error)", "open-file-limit": "\(DescriptorBudget.openFileLimit().map(String.init) ?? "none")"])
+            }
+            pause(context.channel, on: context.eventLoop)
         }
         context.fireErrorCaught(error)
+    }
+
+    private func pause(_ channel: Channel, on eventLoop: EventLoop) {
+        guard let options = channel.syncOptions else { return }
+        // Turning autoRead off unregisters the socket only when the option changes: if a
+        // read registered it again during the pause, switch it on and off once more.
+        if paused { try? options.setOption(.autoRead, value: true) }
+        try? options.setOption(.autoRead, value: false)
+        guard !paused else { return }
+        paused = true
+        eventLoop.assumeIsolated().scheduleTask(in: Self.pause) {
+            self.paused = false
+            // Resumes the pending read: accept is tried again (a no-op if the channel closed).
+            try? options.setOption(.autoRead, value: true)
+        }
     }
 }

@@ -114,7 +114,7 @@ public final class QuarryServer: Service {
             .serverChannelOption(.backlog, value: 256)
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(AcceptFailureLogger(logger: logger))
+                    try channel.pipeline.syncOperations.addHandler(AcceptFailureHandler(logger: logger))
                 }
             }
             // A client may send its requests and shut down its write side (as `socat` does

@@ -38,7 +38,7 @@ struct DaemonFaultTests {
 
     // MARK: killed mid-request
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.scaledMinutes(2)))
     func aDaemonKilledMidRequestGivesCleanConnectionErrorsAndARestartServesTheSameIndex() async throws {
         let index = try SharedIndex.path()
         let daemon = try Daemon(index: index)
@@ -97,7 +97,7 @@ struct DaemonFaultTests {
 
     // MARK: index removed or replaced
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.scaledMinutes(2)))
     func anIndexRemovedOrReplacedUnderTheDaemonGivesIndexUnavailableAndIsFollowedWhenItReturns() throws {
         let directory = try shortTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -156,7 +156,7 @@ struct DaemonFaultTests {
         guard result.status == 0 else { throw TestFailure(description: "prlimit failed: \(result.stderr)") }
     }
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.scaledMinutes(2)))
     func outOfFileDescriptorsNewConnectionsAreRefusedWithALogLineAndOpenOnesAreServed() throws {
         let daemon = try Daemon(index: try SharedIndex.path(), arguments: ["--threads", "2"])
         let pid = daemon.process.processIdentifier
@@ -214,8 +214,14 @@ struct DaemonFaultTests {
         var early: String?
         do { early = try waiting.readLine(timeout: 2500) } catch { early = nil }
         let cpu = Self.cpuSeconds(pid) - cpuBefore
-        print(String(format: "out of descriptors for %.1f s: the daemon used %.2f s of CPU (no busy loop)",
-                     Double((ContinuousClock.now - start).components.seconds), cpu))
+        let elapsed = (ContinuousClock.now - start) / .seconds(1)
+        print(String(format: "out of descriptors for %.1f s: the daemon used %.2f s of CPU", elapsed, cpu))
+        // A daemon retrying accept in a loop uses most of a core (1.7-2.5 s of CPU in 2.5 s, seen
+        // before the fix); one that pauses uses next to nothing beyond the four searches. Judged
+        // when the shortage lasted the whole wait, not when a descriptor freed up early.
+        if early == nil {
+            #expect(cpu < elapsed / 2, "the daemon spun while it could not accept: \(cpu) s of CPU in \(elapsed) s")
+        }
         #expect(daemon.process.isRunning)
         try Self.setOpenFileLimit(pid, 1024)
         if let early {
@@ -232,7 +238,7 @@ struct DaemonFaultTests {
 
     // MARK: a client that never reads
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.scaledMinutes(2)))
     func aClientThatNeverReadsIsDroppedWithBoundedMemoryAndOthersAreServed() throws {
         let daemon = try Daemon(index: try SharedIndex.path(), arguments: ["--max-in-flight", "16"])
         let pid = daemon.process.processIdentifier

@@ -75,7 +75,7 @@ final class ObservedProcess: Sendable {
 
     var log: String { output.text }
 
-    func waitForLog(_ text: String, timeout: TimeInterval = 60) throws {
+    func waitForLog(_ text: String, timeout: TimeInterval = TestTime.seconds(60)) throws {
         try output.waitFor(text, timeout: timeout)
     }
 
@@ -149,6 +149,13 @@ final class Daemon: Sendable {
     /// Starts the daemon and returns once it logs that it is serving.
     init(index: String, socketPath: String? = nil, arguments: [String] = []) throws {
         self.socketPath = try socketPath ?? shortTemporaryDirectory() + "/q.sock"
+        // A slowed run (TestTime.scale > 1) can leave a test's connection silent for
+        // minutes while other tests hold the machine: the idle timeout (the daemon's
+        // default, 300 s) is scaled like every other bound, unless the test sets its own.
+        var arguments = arguments
+        if TestTime.scale > 1 && !arguments.contains("--idle-timeout") {
+            arguments += ["--idle-timeout", String(Int(TestTime.seconds(300)))]
+        }
         observed = try ObservedProcess("quarry", ["serve", "--index", index, "--socket", self.socketPath, "--log-level", "info"] + arguments)
         try observed.waitForLog("serving")
     }
@@ -198,7 +205,7 @@ final class RawConnection {
     func send(_ text: String) throws { try send(Array(text.utf8)) }
 
     /// The next reply line, or nil when the daemon closed the connection.
-    func readLine(timeout: Int32 = 10_000) throws -> String? {
+    func readLine(timeout: Int32 = TestTime.milliseconds(10_000)) throws -> String? {
         while true {
             if let newline = buffer.firstIndex(of: 0x0A) {
                 let line = String(decoding: buffer[..<newline], as: UTF8.self)

@@ -86,7 +86,7 @@ struct DaemonRobustnessTests {
 
         let idle = try RawConnection(path: daemon.socketPath)
         // Sends nothing: the daemon closes it after the idle timeout (EOF is the signal).
-        #expect(try idle.readLine(timeout: 10_000) == nil)
+        #expect(try idle.readLine(timeout: TestTime.milliseconds(10_000)) == nil)
         try expectServing(daemon)
         daemon.stop()
     }
@@ -114,6 +114,43 @@ struct DaemonRobustnessTests {
         #expect(try second.readReply()?["result"] != nil)
         let third = try RawConnection(path: daemon.socketPath)
         #expect(errorCode(try third.readReply()) == -32004)
+        daemon.stop()
+    }
+
+    @Test func aRefusalSentAsTheConnectionOpensReachesQuarryClient() async throws {
+        // One connection allowed and held open: every further one is answered -32004 and
+        // closed at once. The client's tasks run on an executor that starts each job late,
+        // like a busy process's: the daemon's answer and close come before the client has
+        // finished connecting. The client must report that answer, never a failure of its
+        // own to set the connection up.
+        let daemon = try Daemon(index: try SharedIndex.path(), arguments: ["--max-connections", "1"])
+        let held = try RawConnection(path: daemon.socketPath)
+        let ping = #"{"jsonrpc":"2.0","id":"held","method":"ping"}"# + "\n"
+        try held.send(ping)
+        #expect(try held.readReply()?["result"] != nil)
+        let outcomes = await withTaskExecutorPreference(LateExecutor(milliseconds: 100)) {
+            var outcomes: [String] = []
+            for _ in 0..<10 {
+                do {
+                    let client = try await QuarryClient.connect(socketPath: daemon.socketPath)
+                    do {
+                        _ = try await client.ping()
+                        outcomes.append("served beyond --max-connections 1")
+                    } catch {
+                        if case .rpc(let rpc)? = error as? QuarryClientError, rpc.code == RPCError.overloaded { outcomes.append("refused") } else {
+                            outcomes.append("ping: \(error)")
+                        }
+                    }
+                    await client.close()
+                } catch {
+                    outcomes.append("connect: \(error)")
+                }
+            }
+            return outcomes
+        }
+        #expect(outcomes == Array(repeating: "refused", count: 10))
+        try held.send(ping)
+        #expect(try held.readReply()?["result"] != nil)
         daemon.stop()
     }
 
@@ -244,5 +281,20 @@ struct DaemonRobustnessTests {
         #expect(process.terminationStatus == 0)
         // The socket belongs to systemd: the daemon leaves it in place.
         #expect(FileManager.default.fileExists(atPath: socketPath))
+    }
+}
+
+/// Runs each job it is given after a delay, on a queue of its own: a process too
+/// busy to get to its tasks at once, for races that only a slow client meets.
+final class LateExecutor: TaskExecutor, @unchecked Sendable {
+    // @unchecked: immutable after init; DispatchQueue is thread-safe.
+    private let queue = DispatchQueue(label: "late-executor")
+    private let delay: DispatchTimeInterval
+
+    init(milliseconds: Int) { delay = .milliseconds(milliseconds) }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        queue.asyncAfter(deadline: .now() + delay) { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }

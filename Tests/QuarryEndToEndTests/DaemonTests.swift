@@ -190,7 +190,7 @@ struct DaemonTests {
             let committed = Date()
             // Poll the daemon until the commit shows (bounded): the figure under test is this delay.
             var found = false
-            while Date().timeIntervalSince(committed) < 5 {
+            while Date().timeIntervalSince(committed) < TestTime.seconds(5) {
                 if try await probe.search(SearchRequest(query: word, limit: 5)).total == 2 {
                     found = true
                     break

@@ -16,7 +16,7 @@ import Testing
     // MARK: disk full
 
     /// The index on a small tmpfs that the corpus does not fit in.
-    @Test(.enabled(if: getuid() == 0, "mounting a tmpfs needs root"), .timeLimit(.minutes(3)))
+    @Test(.enabled(if: getuid() == 0, "mounting a tmpfs needs root"), .timeLimit(.scaledMinutes(3)))
     func aFullDiskIsAClearErrorTheIndexKeepsItsLastCommitAndARerunCompletes() throws {
         let directory = try shortTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -94,7 +94,7 @@ import Testing
         }
     }
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.scaledMinutes(2)))
     func unreadableFilesLinkLoopsAndDanglingLinksAreWarningsAndNothingIndexedIsLost() throws {
         let directory = try shortTemporaryDirectory()
         chmod(directory, 0o755)
@@ -205,7 +205,7 @@ import Testing
 
     static let gibibyte = 1 << 20  // in KiB
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.scaledMinutes(2)))
     func aFileOverMaxFileSizeIsRefusedWithTheDocumentedMessageAndNotRead() throws {
         let directory = try shortTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -228,7 +228,7 @@ import Testing
     /// The long ones (a minute or more in a debug build): `make test-long` sets QUARRY_LONG_TESTS=1.
     static let longTests = ProcessInfo.processInfo.environment["QUARRY_LONG_TESTS"] == "1"
 
-    @Test(.enabled(if: longTests, "set QUARRY_LONG_TESTS=1 (make test-long)"), .timeLimit(.minutes(10)))
+    @Test(.enabled(if: longTests, "set QUARRY_LONG_TESTS=1 (make test-long)"), .timeLimit(.scaledMinutes(10)))
     func anArticleWithAHundredThousandCommentsIsIndexedInBoundedMemory() throws {
         let directory = try shortTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -253,7 +253,7 @@ import Testing
         #expect(peak < 2 * Self.gibibyte)
     }
 
-    @Test(.enabled(if: longTests, "set QUARRY_LONG_TESTS=1 (make test-long)"), .timeLimit(.minutes(20)))
+    @Test(.enabled(if: longTests, "set QUARRY_LONG_TESTS=1 (make test-long)"), .timeLimit(.scaledMinutes(20)))
     func aHundredMegabyteJSONLinesFileIsIndexedInBoundedMemory() throws {
         let directory = try shortTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -76,7 +76,7 @@ import XapianKit
         }
     }
 
-    @Test(.timeLimit(.minutes(5)))
+    @Test(.timeLimit(.scaledMinutes(5)))
     func killDashNineMidRunLeavesAConsistentIndexAndTheRerunCompletesIt() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
@@ -104,7 +104,7 @@ import XapianKit
         try FileManager.default.createDirectory(atPath: index, withIntermediateDirectories: true)
         let watcher = DirectoryWatcher(index)
         let indexer = try RunningProcess("quarry", ["index", corpus, "--index", index, "--batch-size", "2500", "--quiet"])
-        let deadline = ContinuousClock.now + .seconds(200)
+        let deadline = ContinuousClock.now + .seconds(TestTime.seconds(200))
         var revision: UInt64 = 0
         while indexer.isRunning && revision < targetRevision && ContinuousClock.now < deadline {
             watcher.waitForChange(milliseconds: 500)

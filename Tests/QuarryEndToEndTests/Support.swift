@@ -1,5 +1,6 @@
 import Foundation
 import QuarryProtocol
+import Testing
 
 /// The repository root, found from this file's path.
 let repositoryRoot: String = {
@@ -13,6 +14,34 @@ let sampleCorpus = repositoryRoot + "/Corpus"
 
 struct TestFailure: Error, CustomStringConvertible {
     let description: String
+}
+
+/// How many times slower than a plain debug build these tests may run:
+/// QUARRY_TEST_TIME_SCALE, a whole number, 1 when unset. `make sanitize` sets
+/// it, since a sanitized build on a busy machine runs several times slower.
+/// This is the one place it is read: every time limit and latency bound in
+/// these tests goes through `TestTime`, and at 1 each is exactly its plain figure.
+/// It changes how long a test waits, never what it checks.
+enum TestTime {
+    static let scale: Int = {
+        guard let text = ProcessInfo.processInfo.environment["QUARRY_TEST_TIME_SCALE"], !text.isEmpty else { return 1 }
+        guard let scale = Int(text), (1...1000).contains(scale) else {
+            fatalError("QUARRY_TEST_TIME_SCALE must be a whole number from 1 to 1000, not '\(text)'")
+        }
+        return scale
+    }()
+
+    /// A bound in seconds, scaled.
+    static func seconds(_ seconds: Double) -> Double { seconds * Double(scale) }
+
+    /// A bound in milliseconds (for poll(2)), scaled.
+    static func milliseconds(_ milliseconds: Int32) -> Int32 { milliseconds * Int32(scale) }
+}
+
+extension TimeLimitTrait.Duration {
+    /// A test's time limit, scaled: `@Test(.timeLimit(.scaledMinutes(5)))`. Trait
+    /// arguments are evaluated when the tests are discovered, so the scale applies.
+    static func scaledMinutes(_ minutes: Int) -> Self { .minutes(minutes * TestTime.scale) }
 }
 
 /// The built products: `swift build` puts `quarry` and `quarry-bench` in the

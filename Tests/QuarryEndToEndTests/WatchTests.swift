@@ -20,9 +20,9 @@ struct WatchTests {
                 try JSONDecoder().decode(IndexStats.self, from: Data(stats.stdout.utf8)))
     }
 
-    /// Asks the daemon until `condition` holds (at most `limit` seconds) and
-    /// returns how long it took; nil when it never held.
-    static func secondsUntil(limit: Double = 15, _ condition: () async throws -> Bool) async throws -> Double? {
+    /// Asks the daemon until `condition` holds (at most `limit` seconds, scaled by
+    /// TestTime) and returns how long it took; nil when it never held.
+    static func secondsUntil(limit: Double = TestTime.seconds(15), _ condition: () async throws -> Bool) async throws -> Double? {
         let start = Date()
         while Date().timeIntervalSince(start) < limit {
             if try await condition() { return Date().timeIntervalSince(start) }
