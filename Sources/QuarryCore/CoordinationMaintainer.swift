@@ -41,8 +41,9 @@ final class CoordinationMaintainer {
         var fingerprint: String
         var account: String
         var article: String
-        /// The duplicate values it holds now, by slot.
-        var values: [UInt32: [UInt8]]
+        /// The duplicate values it holds now (`packed`): a cluster of 100,000
+        /// comments holds 100,000 of these.
+        var values: [UInt8]
     }
 
     /// The slots this class owns.
@@ -57,8 +58,8 @@ final class CoordinationMaintainer {
         let documents: [DocumentID]
         /// Sorted; nil for a text too short to shingle: it matches only its copies.
         let shingles: [UInt64]?
-        /// Only a text that joins a component is searched from: most are only compared.
-        lazy var bands: [String] = shingles.map { NearDuplicates.bandTerms(Set($0)) } ?? []
+        /// Computed when the text is searched from, and not kept: 32 strings a text.
+        var bands: [String] { shingles.map { NearDuplicates.bandTerms(Set($0)) } ?? [] }
 
         init(fingerprint: String, documents: [DocumentID], shingles: Set<UInt64>?) {
             self.fingerprint = fingerprint
@@ -212,11 +213,12 @@ final class CoordinationMaintainer {
         let document = try database.document(id)
         var values: [UInt32: [UInt8]] = [:]
         for slot in Self.slots { values[slot] = try document.value(slot) }
+        let packed = Self.packed(values)
         let member = Member(
             fingerprint: String(decoding: try document.value(IndexSchema.Slot.fingerprint), as: UTF8.self),
             account: IndexSchema.normalisedAuthor(String(decoding: try document.value(IndexSchema.Slot.author), as: UTF8.self)),
             article: String(decoding: try document.value(IndexSchema.Slot.article), as: UTF8.self),
-            values: values)
+            values: packed)
         members[id] = member
         return member
     }
@@ -273,9 +275,20 @@ final class CoordinationMaintainer {
         }
     }
 
+    /// The values of `slots`, each with its length in front, in one array.
+    private static func packed(_ values: [UInt32: [UInt8]]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        for slot in slots {
+            let value = values[slot] ?? []
+            withUnsafeBytes(of: UInt32(truncatingIfNeeded: value.count).littleEndian) { bytes += $0 }
+            bytes += value
+        }
+        return bytes
+    }
+
     /// Sets `values` on document `id` unless it already holds them; returns whether it changed.
     private func rewrite(_ id: DocumentID, _ values: [UInt32: [UInt8]]) throws -> Bool {
-        guard try member(id).values != values else { return false }
+        guard try member(id).values != Self.packed(values) else { return false }
         let document = try database.document(id)
         let oldCluster = String(decoding: try document.value(IndexSchema.Slot.cluster), as: UTF8.self)
         let newCluster = String(decoding: values[IndexSchema.Slot.cluster] ?? [], as: UTF8.self)

@@ -253,6 +253,33 @@ import Testing
         #expect(peak < 2 * Self.gibibyte)
     }
 
+    @Test(.enabled(if: longTests, "set QUARRY_LONG_TESTS=1 (make test-long)"), .timeLimit(.scaledMinutes(10)))
+    func aHundredThousandNearIdenticalCommentsFormOneCluster() throws {
+        let directory = try shortTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let corpus = directory + "/corpus"
+        try FileManager.default.createDirectory(atPath: corpus, withIntermediateDirectories: true)
+        // A campaign: one message posted 100,000 times, each copy signed differently.
+        let message = "Stop the new port tax now, it will ruin the small traders of this city and everyone knows it"
+        var text = "A campaign\nOne paragraph of body text.\n100000 Comments\n"
+        text.reserveCapacity(12 << 20)
+        for number in 0..<100_000 {
+            text += "Account \(number)\n\(message) signed \(String(number, radix: 36))\n"
+        }
+        try text.write(toFile: corpus + "/campaign.txt", atomically: false, encoding: .utf8)
+
+        let clock = ContinuousClock()
+        let start = clock.now
+        let (result, peak) = try Self.measured(["index", corpus, "--index", directory + "/index", "--json"])
+        let elapsed = clock.now - start
+        #expect(result.status == 0, "\(result.stderr)")
+        let clusters = try succeed("quarry", "duplicates", "--near", "--index", directory + "/index", "--json").decode(DuplicatesResponse.self)
+        #expect(clusters.total == 1)
+        #expect(clusters.groups.first?.count == 100_000 && clusters.groups.first?.variants == 100_000)
+        print("100,000 near-identical comments: one cluster of \(clusters.groups.first?.count ?? 0); quarry index took \(elapsed), peaked at \(peak) KiB RSS")
+        #expect(peak < 2 * Self.gibibyte)
+    }
+
     @Test(.enabled(if: longTests, "set QUARRY_LONG_TESTS=1 (make test-long)"), .timeLimit(.scaledMinutes(20)))
     func aHundredMegabyteJSONLinesFileIsIndexedInBoundedMemory() throws {
         let directory = try shortTemporaryDirectory()
