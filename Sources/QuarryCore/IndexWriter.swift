@@ -18,8 +18,9 @@ struct FileRecord: Codable, Sendable, Equatable {
 }
 
 /// The one writer of an index: owns the writable database, turns articles into
-/// documents, and commits in batches. A file's documents and its signature are
-/// always written in the same batch, so a commit never holds one without the other.
+/// documents, and commits in batches. A file's signature is always committed
+/// with the last of its documents, and a file of no more documents than a
+/// batch is committed whole: a commit never holds its signature without it.
 final class IndexWriter {
     let path: String
     let language: String
@@ -144,6 +145,8 @@ final class IndexWriter {
         try mapErrors {
             try markDirty(documentsWithTerm: IndexSchema.fileTerm(record.path))
             try database.deleteDocuments(withTerm: IndexSchema.fileTerm(record.path))
+            // Documents of this file not yet committed.
+            var unsaved = 0
             for article in articles {
                 try builder.forEachDocument(for: article, file: record.path) { idTerm, document, keys in
                     try database.replace(uniqueTerm: idTerm, with: document)
@@ -151,6 +154,16 @@ final class IndexWriter {
                         try markDirty(fingerprint: keys.fingerprint)
                     }
                     pendingDocuments += 1
+                    unsaved += 1
+                    // A file of more documents than a batch (a thread of 100,000 comments
+                    // held 1.2 GB in Xapian's buffers) is committed in parts; its signature
+                    // comes with the last, so a run killed in between reindexes the file.
+                    if unsaved >= batchDocuments {
+                        try database.commit()
+                        pendingDocuments = 0
+                        pendingBytes = 0
+                        unsaved = 0
+                    }
                 }
             }
             try storeRecord(record)

@@ -116,7 +116,9 @@ public final class Indexer {
             "index": "\(index)", "shards": "\(writers.count)", "files": "\(records.count)", "language": "\(writers[0].language)"])
     }
 
-    /// Releases the write lock. What was not committed is lost, as in a crash.
+    /// Releases the write lock. Xapian commits what is pending when its database
+    /// closes; after a failure that can be part of a file without its
+    /// signature, which the next run indexes again.
     public func close() {
         for writer in writers { writer.close() }
     }

@@ -62,6 +62,25 @@ import QuarryProtocol
         #expect(try fixture.ids("storm") == ["harbour", "harbour#3"])
     }
 
+    @Test func aFileOfMoreDocumentsThanABatchIsCommittedInParts() throws {
+        let corpus = try TemporaryDirectory("quarry-big-file")
+        let path = corpus.path + ".index"
+        defer {
+            corpus.remove()
+            try? FileManager.default.removeItem(atPath: path)
+        }
+        let comments = (0..<35).map { ("Reader \($0)", "Comment number \($0) on the long thread.") }
+        try corpus.write("thread.txt", Fixture.article(title: "A long thread", body: "Body.", comments: comments))
+        let whole = try QuarryCoreTests.index(corpus.path, into: path + "-whole").summary
+        defer { try? FileManager.default.removeItem(atPath: path + "-whole") }
+        let parts = try QuarryCoreTests.index(corpus.path, into: path, batch: 10).summary
+        // 36 documents in batches of 10: three commits inside the file, then the last
+        // with its signature (and the recount), where one batch makes one commit.
+        #expect(parts.revision >= whole.revision + 3)
+        #expect(parts.totalArticles == 1 && parts.totalComments == 35)
+        #expect(try Searcher(indexPath: path).database.metadataKeys(prefix: IndexSchema.Metadata.filePrefix).count == 1)
+    }
+
     @Test func touchingNothingReindexesNothing() throws {
         let fixture = try Fixture()
         defer { fixture.remove() }
