@@ -232,6 +232,16 @@ final class IndexWriter {
         }
     }
 
+    /// Writes the committed contents of `writers`' databases, as one, into a
+    /// new compact database at `path`.
+    static func compact(_ writers: [IndexWriter], to path: String) throws(QuarryError) {
+        guard let first = writers.first else { return }
+        try first.mapErrors {
+            let view: Database = writers.count == 1 ? first.database : try Database(combining: writers.map(\.database))
+            try view.compact(to: path)
+        }
+    }
+
     private func markDirty(fingerprint: String) throws {
         if dirtyFingerprints.insert(fingerprint).inserted {
             try database.setMetadata(IndexSchema.Metadata.dirtyFingerprintPrefix + fingerprint, "1")

@@ -123,6 +123,39 @@ public final class Indexer {
         for writer in writers { writer.close() }
     }
 
+    /// Merges the shards of a sharded index into one compact database (Xapian's
+    /// compaction) and points the stub at it, then closes the index: N shards
+    /// are written on N threads, and searched as one database, which is faster
+    /// to search and about half the size of the shards it replaces. A daemon
+    /// serving the index follows the stub to the merged database; a later run
+    /// writes it as an index of one shard. Does nothing to an unsharded index.
+    /// Returns the path of the merged database, if one was made.
+    @discardableResult
+    public func mergeShards() throws(QuarryError) -> String? {
+        let stub = index + "/" + ShardLayout.stubName
+        guard writers.count > 1, FileManager.default.fileExists(atPath: stub) else { return nil }
+        let old = writers.map(\.path)
+        let name = "merged-\(UInt64(Date().timeIntervalSince1970 * 1000))"
+        let merged = index + "/" + name
+        do {
+            try IndexWriter.compact(writers, to: merged)
+        } catch {
+            try? FileManager.default.removeItem(atPath: merged)
+            throw error
+        }
+        do {
+            // The switch is one rename: a reader sees the shards or the merged database.
+            try Data("auto \(name)\n".utf8).write(to: URL(fileURLWithPath: stub), options: .atomic)
+        } catch {
+            try? FileManager.default.removeItem(atPath: merged)
+            throw QuarryError(.io, "cannot update the stub file '\(stub)': \(error.localizedDescription)")
+        }
+        close()
+        for path in old { try? FileManager.default.removeItem(atPath: path) }
+        logger.info("shards merged", metadata: ["index": "\(index)", "shards": "\(old.count)", "database": "\(merged)"])
+        return merged
+    }
+
     private func writer(for relativePath: String) -> IndexWriter {
         writers[ShardLayout.shard(forFile: relativePath, count: writers.count)]
     }

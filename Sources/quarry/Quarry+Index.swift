@@ -39,6 +39,9 @@ extension Quarry {
         @Flag(help: "After indexing, follow the corpus and index changes as they happen.")
         var watch = false
 
+        @Flag(help: "After indexing, merge the shards into one compact database (faster to search; see docs/SHARDS.md).")
+        var merge = false
+
         @Option(help: ArgumentHelp("Commit after this many documents.", valueName: "n"))
         var batchSize = 20_000
 
@@ -54,6 +57,9 @@ extension Quarry {
         func validate() throws {
             if let waitSeconds, !(waitSeconds >= 0) {
                 throw ValidationError("--wait=SECONDS needs a number of seconds, 0 or more")
+            }
+            if merge && watch {
+                throw ValidationError("--merge ends the run with one database; it cannot be combined with --watch")
             }
         }
 
@@ -92,6 +98,7 @@ extension Quarry {
                                            state.filesDone, state.filesTotal, state.documents, state.elapsed))
                 })
                 progress.clear()
+                if merge { try indexer.mergeShards() }
                 report(summary)
             } catch {
                 progress.clear()

@@ -64,6 +64,12 @@ struct ShardTests {
         _ = try succeed("quarry", "index", corpus, "--index", one, "--quiet")
         _ = try succeed("quarry", "index", corpus, "--index", four, "--shards", "4", "--quiet")
         #expect(FileManager.default.fileExists(atPath: four + "/XAPIANDB"))
+        // Written on two threads, then merged into one compact database behind the stub.
+        let merged = directory.path + "/merged"
+        _ = try succeed("quarry", "index", corpus, "--index", merged, "--shards", "2", "--merge", "--quiet")
+        let stub = try String(contentsOfFile: merged + "/XAPIANDB", encoding: .utf8)
+        #expect(stub.hasPrefix("auto merged-") && stub.split(separator: "\n").count == 1)
+        #expect(!FileManager.default.fileExists(atPath: merged + "/shard-00"))
 
         // Fifty queries of every kind, built from words the corpus really holds.
         let files = textFiles(under: corpus)
@@ -89,6 +95,7 @@ struct ShardTests {
         for query in queries {
             let expected = try Self.ranking(query, index: one)
             #expect(try Self.ranking(query, index: four) == expected, "'\(query)' ranks differently on 4 shards")
+            #expect(try Self.ranking(query, index: merged) == expected, "'\(query)' ranks differently once merged")
             if !expected.isEmpty { nonEmpty += 1 }
         }
         #expect(nonEmpty >= 40)
@@ -96,7 +103,7 @@ struct ShardTests {
         // Incremental runs, deletes and check work across shards too.
         try FileManager.default.removeItem(atPath: corpus + "/" + files[3])
         try FileManager.default.removeItem(atPath: corpus + "/" + files[7])
-        for index in [one, four] { _ = try succeed("quarry", "index", corpus, "--index", index, "--quiet") }
+        for index in [one, four, merged] { _ = try succeed("quarry", "index", corpus, "--index", index, "--quiet") }
         let statsOne = try succeed("quarry", "stats", "--index", one, "--json").decode(IndexStats.self)
         let statsFour = try succeed("quarry", "stats", "--index", four, "--json").decode(IndexStats.self)
         #expect(statsFour.articles == 398 && statsOne.articles == 398)
@@ -104,6 +111,10 @@ struct ShardTests {
         #expect(statsFour.shards?.count == 4)
         #expect(try Self.ranking(unique[0], index: four) == Self.ranking(unique[0], index: one))
         #expect(try quarry(["check", "--index", four, "--corpus", corpus]).status == 0)
+        let statsMerged = try succeed("quarry", "stats", "--index", merged, "--json").decode(IndexStats.self)
+        #expect(statsMerged.articles == 398 && statsMerged.comments == statsOne.comments && statsMerged.files == statsOne.files)
+        #expect(try Self.ranking(unique[0], index: merged) == Self.ranking(unique[0], index: one))
+        #expect(try quarry(["check", "--index", merged, "--corpus", corpus]).status == 0)
         // A sharded index keeps its shard count.
         #expect(try quarry(["index", corpus, "--index", four, "--shards", "2"]).status != 0)
     }
