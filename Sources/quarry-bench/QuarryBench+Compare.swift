@@ -60,6 +60,9 @@ extension QuarryBench {
         @Option(help: ArgumentHelp("Shards Quarry indexes into in parallel (default: one per core).", valueName: "n"))
         var shards: Int?
 
+        @Flag(help: "Keep the shards apart instead of merging them into one database at the end.")
+        var noMerge = false
+
         @Option(help: ArgumentHelp("Also write everything measured as JSON to this file.", valueName: "file"))
         var save: String?
 
@@ -172,7 +175,7 @@ struct CompareReport: Codable, Sendable {
                        ratios ? ratio(quarry, xapian) : "", ratios ? ratio(quarry, fts5) : ""])
         }
         let index = quarryIndex
-        row("indexing documents/s (Quarry: \(index.shards ?? 1) shard\(index.shards ?? 1 == 1 ? "" : "s"))", index.documentsPerSecond, xapianIndex?.documentsPerSecond, fts5Index?.documentsPerSecond)
+        row("indexing documents/s (Quarry: \(index.shards ?? 1) shard\(index.shards ?? 1 == 1 ? "" : "s")\(index.merged == true ? ", merged" : ""))", index.documentsPerSecond, xapianIndex?.documentsPerSecond, fts5Index?.documentsPerSecond)
         row("indexing documents per CPU-second", index.documentsPerCPUSecond, xapianIndex?.documentsPerCPUSecond,
             fts5Index?.documentsPerCPUSecond)
         row("indexing MB/s of input", index.inputMBPerSecond, xapianIndex?.inputMBPerSecond, fts5Index?.inputMBPerSecond)
@@ -281,7 +284,8 @@ struct CompareRun {
         let quarryIndex: IndexReport = try decodeChild(
             "quarry-bench index",
             runChild(bench, ["index", "--corpus", corpus, "--index", work + "/quarry-index", "--force", "--json",
-                             "--shards", String(o.shards ?? ProcessInfo.processInfo.activeProcessorCount)], echoStderr: true))
+                             "--shards", String(o.shards ?? ProcessInfo.processInfo.activeProcessorCount)] + (o.noMerge ? [] : ["--merge"]),
+                    echoStderr: true))
         note("Quarry: \(figure(quarryIndex.documentsPerSecond)) documents/s; querying…")
         let mix = work + "/mix.json"
         let quarryQuery: QueryReport = try decodeChild(

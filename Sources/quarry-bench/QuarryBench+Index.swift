@@ -29,12 +29,15 @@ extension QuarryBench {
         @Option(help: ArgumentHelp("Write the index as this many shards, one writer thread each (quarry index --shards).", valueName: "n"))
         var shards = 1
 
+        @Flag(help: "Merge the shards into one compact database at the end, inside the timing (quarry index --merge).")
+        var merge = false
+
         @Flag(help: "Print the report as JSON.")
         var json = false
 
         func run() throws {
             do {
-                let result = try IndexBenchmark.run(corpus: corpus, index: index, force: force, batchDocuments: batchSize, shards: shards)
+                let result = try IndexBenchmark.run(corpus: corpus, index: index, force: force, batchDocuments: batchSize, shards: shards, merge: merge)
                 if json {
                     try printJSON(result)
                 } else {
@@ -67,6 +70,8 @@ struct IndexReport: Codable, Sendable {
     var warnings: Int
     /// Shards written in parallel (nil in reports saved before the option).
     var shards: Int?
+    /// Whether they were merged into one database at the end.
+    var merged: Bool?
 
     /// Documents per second of CPU (user + system): steadier than wall time on a busy machine.
     var documentsPerCPUSecond: Double? {
@@ -76,7 +81,7 @@ struct IndexReport: Codable, Sendable {
     var text: String {
         """
         corpus:    \(corpus): \(files) files, \(String(format: "%.1f", Double(inputBytes) / 1e6)) MB
-        shards:    \(shards ?? 1), one writer thread each
+        shards:    \(shards ?? 1), one writer thread each\(merged == true ? ", merged into one database" : "")
         indexed:   \(articles) articles + \(comments) comments = \(documents) documents, \(warnings) warnings
         time:      \(String(format: "%.2f", wallSeconds)) s wall, \(String(format: "%.2f", userSeconds)) s user, \(String(format: "%.2f", systemSeconds)) s system
         speed:     \(String(format: "%.0f", documentsPerSecond)) documents/s, \(String(format: "%.2f", inputMBPerSecond)) MB/s of input
@@ -87,7 +92,7 @@ struct IndexReport: Codable, Sendable {
 }
 
 enum IndexBenchmark {
-    static func run(corpus: String, index: String, force: Bool, batchDocuments: Int, shards: Int) throws(BenchError) -> IndexReport {
+    static func run(corpus: String, index: String, force: Bool, batchDocuments: Int, shards: Int, merge: Bool) throws(BenchError) -> IndexReport {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: corpus, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw BenchError("no corpus directory at '\(corpus)'; write one with 'quarry-bench generate --articles N --out \(corpus)'")
@@ -113,8 +118,10 @@ enum IndexBenchmark {
         let start = clock.now
         let summary: IndexSummary
         do {
-            summary = try Indexer.run(
-                corpus: corpus, index: index, options: IndexOptions(batchDocuments: batchDocuments, shards: shards), logger: logger)
+            let indexer = try Indexer(corpus: corpus, index: index, options: IndexOptions(batchDocuments: batchDocuments, shards: shards), logger: logger)
+            defer { indexer.close() }
+            summary = try indexer.synchronize()
+            if merge { try indexer.mergeShards() }
         } catch {
             throw BenchError("indexing '\(corpus)' failed: \(error.message)")
         }
@@ -127,6 +134,6 @@ enum IndexBenchmark {
             userSeconds: after.userSeconds - before.userSeconds, systemSeconds: after.systemSeconds - before.systemSeconds,
             documentsPerSecond: wall > 0 ? Double(documents) / wall : 0,
             inputMBPerSecond: wall > 0 ? Double(inputBytes) / 1e6 / wall : 0,
-            peakRSSBytes: after.peakRSSBytes, indexBytes: treeSize(index), warnings: summary.warnings, shards: shards)
+            peakRSSBytes: after.peakRSSBytes, indexBytes: treeSize(index), warnings: summary.warnings, shards: shards, merged: merge && shards > 1)
     }
 }
