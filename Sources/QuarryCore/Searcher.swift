@@ -33,8 +33,12 @@ public final class Searcher {
     /// their revisions (Xapian gives none for several shards, nor for a remote one).
     private let shardDatabases: [Database]?
     /// The stub file as it was when opened: `xapian-replicate` switches a
-    /// replica to a new copy by rewriting it, which only a fresh open follows.
+    /// replica to a new copy by rewriting it, and `quarry index --merge` to the
+    /// merged database, which only a fresh open follows.
     private let stubSnapshot: String?
+    /// The stub's inode, size and modification time then: checked on every
+    /// request, where reading the file showed in the daemon's latency.
+    private let stubSignature: [Int64]?
     /// Xapian's remote protocol carries no spelling data.
     public let hasRemoteShards: Bool
     /// Set when a shard's connection failed: the searcher must be opened afresh.
@@ -49,6 +53,7 @@ public final class Searcher {
             throw QuarryError(.indexNotFound, "no index at '\(indexPath)'; create one with 'quarry index CORPUS --index \(indexPath)'")
         }
         let stub = indexPath + "/" + ShardLayout.stubName
+        stubSignature = Self.signature(ofFile: stub)
         stubSnapshot = try? String(contentsOfFile: stub, encoding: .utf8)
         let entries = stubSnapshot == nil ? nil : try ShardLayout.entries(stub: stub, directory: indexPath)
         hasRemoteShards = entries?.contains { if case .remote = $0 { true } else { false } } ?? false
@@ -97,15 +102,23 @@ public final class Searcher {
     /// Whether the index must be opened afresh rather than reopened: its stub
     /// was rewritten (a replica switched copies), or a shard's connection broke.
     public var needsFreshOpen: Bool {
-        isBroken || (try? String(contentsOfFile: indexPath + "/" + ShardLayout.stubName, encoding: .utf8)) != stubSnapshot
+        isBroken || Self.signature(ofFile: indexPath + "/" + ShardLayout.stubName) != stubSignature
+    }
+
+    private static func signature(ofFile path: String) -> [Int64]? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return [Int64(info.st_ino), Int64(info.st_size), Int64(info.st_mtim.tv_sec), Int64(info.st_mtim.tv_nsec)]
     }
 
     /// Moves to the index's latest commit; returns whether it may have changed.
     @discardableResult
     public func refresh() throws(QuarryError) -> Bool {
         do {
+            // The shards' own handles only give revisions: they move when the whole does.
+            guard try database.reopen() else { return false }
             for shard in shardDatabases ?? [] { try shard.reopen() }
-            return try database.reopen()
+            return true
         } catch {
             throw QuarryError(error, indexPath: indexPath)
         }
