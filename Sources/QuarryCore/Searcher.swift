@@ -217,7 +217,13 @@ public final class Searcher {
         let enquire = try Enquire(database: database)
         try enquire.setQuery(query)
         switch request.sort {
-        case .relevance: try enquire.sortByRelevanceThenValue(S.id)
+        case .relevance:
+            // Several shards number their documents differently from one database:
+            // ties go by document id so a sharded index ranks exactly like one.
+            // One database keeps Xapian's own order, which lets a query whose
+            // matches all tie (a filter) stop at the first page: the id order
+            // cost a quarter of the query mix at 100,000 articles.
+            if (shardDatabases?.count ?? 0) > 1 || hasRemoteShards { try enquire.sortByRelevanceThenValue(S.id) }
         case .date: try enquire.sortByValue(S.published, descending: true)
         // Undated documents last in both orders: 0xFF sorts after any date.
         case .dateAscending: try enquire.sortByValue(S.published, descending: false, missing: [0xFF])

@@ -16,9 +16,34 @@ struct ShardTests {
 
     /// Ids in rank order for a query, through the CLI.
     static func ranking(_ query: String, index: String) throws -> [String] {
+        try hits(query, index: index).map(\.id)
+    }
+
+    static func hits(_ query: String, index: String) throws -> [SearchHit] {
         let result = try quarry(["search", query, "--index", index, "--json", "--limit", "30"])
         guard result.status == 0 else { throw TestFailure(description: "search '\(query)' failed: \(result.stderr)") }
-        return try JSONDecoder().decode(SearchResponse.self, from: Data(result.stdout.utf8)).hits.map(\.id)
+        return try JSONDecoder().decode(SearchResponse.self, from: Data(result.stdout.utf8)).hits
+    }
+
+    /// The same scores in the same order, and the same documents at each score,
+    /// in whatever order: one database orders ties by its own document numbers.
+    /// The page may cut the last run of equal scores anywhere, so that run is
+    /// only compared by length.
+    static func sameRanking(_ a: [SearchHit], _ b: [SearchHit]) -> Bool {
+        // A wildcard's weights differ between one database and shards (its expansion
+        // is weighed per database), but its order does not.
+        if a.map(\.id) == b.map(\.id) { return true }
+        // Weights summed over shards may differ from one database's in the last bits.
+        func close(_ x: Double, _ y: Double) -> Bool { abs(x - y) <= 1e-9 * max(1, abs(x)) }
+        guard a.count == b.count, zip(a, b).allSatisfy({ close($0.score, $1.score) }) else { return false }
+        var start = 0
+        while start < a.count {
+            var end = start
+            while end < a.count && close(a[end].score, a[start].score) { end += 1 }
+            if end < a.count && Set(a[start..<end].map(\.id)) != Set(b[start..<end].map(\.id)) { return false }
+            start = end
+        }
+        return true
     }
 
     /// A port nobody listens on now, on loopback.
@@ -93,9 +118,9 @@ struct ShardTests {
         #expect(queries.count == 50)
         var nonEmpty = 0
         for query in queries {
-            let expected = try Self.ranking(query, index: one)
-            #expect(try Self.ranking(query, index: four) == expected, "'\(query)' ranks differently on 4 shards")
-            #expect(try Self.ranking(query, index: merged) == expected, "'\(query)' ranks differently once merged")
+            let expected = try Self.hits(query, index: one)
+            #expect(Self.sameRanking(try Self.hits(query, index: four), expected), "'\(query)' ranks differently on 4 shards")
+            #expect(Self.sameRanking(try Self.hits(query, index: merged), expected), "'\(query)' ranks differently once merged")
             if !expected.isEmpty { nonEmpty += 1 }
         }
         #expect(nonEmpty >= 40)
@@ -109,11 +134,11 @@ struct ShardTests {
         #expect(statsFour.articles == 398 && statsOne.articles == 398)
         #expect(statsFour.comments == statsOne.comments && statsFour.files == statsOne.files)
         #expect(statsFour.shards?.count == 4)
-        #expect(try Self.ranking(unique[0], index: four) == Self.ranking(unique[0], index: one))
+        #expect(Self.sameRanking(try Self.hits(unique[0], index: four), try Self.hits(unique[0], index: one)))
         #expect(try quarry(["check", "--index", four, "--corpus", corpus]).status == 0)
         let statsMerged = try succeed("quarry", "stats", "--index", merged, "--json").decode(IndexStats.self)
         #expect(statsMerged.articles == 398 && statsMerged.comments == statsOne.comments && statsMerged.files == statsOne.files)
-        #expect(try Self.ranking(unique[0], index: merged) == Self.ranking(unique[0], index: one))
+        #expect(Self.sameRanking(try Self.hits(unique[0], index: merged), try Self.hits(unique[0], index: one)))
         #expect(try quarry(["check", "--index", merged, "--corpus", corpus]).status == 0)
         // A sharded index keeps its shard count.
         #expect(try quarry(["index", corpus, "--index", four, "--shards", "2"]).status != 0)
