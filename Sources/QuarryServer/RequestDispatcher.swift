@@ -12,12 +12,12 @@ struct RequestDispatcher: Sendable {
     let logger: Logger
     static let version = "0.1.0"
 
-    /// The encoded reply with its trailing newline, or nil for a notification
-    /// (a request without an id gets no reply, as JSON-RPC requires).
-    /// Answers one request line; `completion` gets the reply line (nil for a
-    /// notification). Parsing, the search and the encoding of the reply all run
-    /// on one searcher thread, so a request crosses threads only to get there
-    /// and back: every hop between threads showed in the daemon's latency.
+    /// Answers one request line: `completion` gets the encoded reply with its
+    /// trailing newline, or nil for a notification (a request without an id gets
+    /// no reply, as JSON-RPC requires). Parsing, the search and the encoding of
+    /// the reply all run on one searcher thread, so a request crosses threads
+    /// only to get there and back: every hop between threads showed in the
+    /// daemon's latency.
     func reply(to line: ByteBuffer, completion: @escaping @Sendable (ByteBuffer?) -> Void) {
         let start = ContinuousClock.now
         let metrics = metrics
