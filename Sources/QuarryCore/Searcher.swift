@@ -32,17 +32,21 @@ public final class Searcher {
     /// For a stub (a sharded index): its local shards, opened on their own for
     /// their revisions (Xapian gives none for several shards, nor for a remote one).
     private let shardDatabases: [Database]?
-    /// The stub file as it was when opened: `xapian-replicate` switches a
-    /// replica to a new copy by rewriting it, and `quarry index --merge` to the
-    /// merged database, which only a fresh open follows.
-    private let stubSnapshot: String?
-    /// The stub's inode, size and modification time then: checked on every
-    /// request, where reading the file showed in the daemon's latency.
+    /// What the index path named when it was opened (device and inode): an
+    /// index moved into place, or removed and rebuilt, is another directory,
+    /// and handles on the old one keep reading the old files (Xapian reopens by
+    /// revision number, and two indexes may both be at revision 1).
+    private let pathIdentity: [Int64]?
+    /// The stub's inode, size and modification time when opened:
+    /// `xapian-replicate` switches a replica to a new copy by rewriting it, and
+    /// `quarry index --merge` to the merged database, which only a fresh open
+    /// follows. Compared by `stat` on every request: reading the file showed in
+    /// the daemon's latency.
     private let stubSignature: [Int64]?
     /// Xapian's remote protocol carries no spelling data.
     public let hasRemoteShards: Bool
     /// Set when a shard's connection failed: the searcher must be opened afresh.
-    public private(set) var isBroken = false
+    private var isBroken = false
     private let parser: QueryParser
     private let decoder = JSONDecoder()
 
@@ -52,10 +56,11 @@ public final class Searcher {
         guard FileManager.default.fileExists(atPath: indexPath) else {
             throw QuarryError(.indexNotFound, "no index at '\(indexPath)'; create one with 'quarry index CORPUS --index \(indexPath)'")
         }
+        // Taken before opening: a replacement after this is seen at the next request.
+        pathIdentity = Self.identity(of: indexPath)
         let stub = indexPath + "/" + ShardLayout.stubName
         stubSignature = Self.signature(ofFile: stub)
-        stubSnapshot = try? String(contentsOfFile: stub, encoding: .utf8)
-        let entries = stubSnapshot == nil ? nil : try ShardLayout.entries(stub: stub, directory: indexPath)
+        let entries = FileManager.default.fileExists(atPath: stub) ? try ShardLayout.entries(stub: stub, directory: indexPath) : nil
         hasRemoteShards = entries?.contains { if case .remote = $0 { true } else { false } } ?? false
         let shardPaths = entries?.compactMap { if case .local(let path) = $0 { path } else { nil } }
         do {
@@ -99,10 +104,20 @@ public final class Searcher {
         return parser
     }
 
-    /// Whether the index must be opened afresh rather than reopened: its stub
-    /// was rewritten (a replica switched copies), or a shard's connection broke.
-    public var needsFreshOpen: Bool {
-        isBroken || Self.signature(ofFile: indexPath + "/" + ShardLayout.stubName) != stubSignature
+    /// Why the index must be opened afresh rather than reopened, or nil: a
+    /// shard's connection broke, the path names another directory, or the stub
+    /// was rewritten.
+    public var freshOpenReason: String? {
+        if isBroken { return "a shard's connection failed" }
+        if Self.identity(of: indexPath) != pathIdentity { return "the index was removed or replaced" }
+        if Self.signature(ofFile: indexPath + "/" + ShardLayout.stubName) != stubSignature { return "the index's stub file changed" }
+        return nil
+    }
+
+    private static func identity(of path: String) -> [Int64]? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return [Int64(info.st_dev), Int64(info.st_ino)]
     }
 
     private static func signature(ofFile path: String) -> [Int64]? {
@@ -399,7 +414,7 @@ public final class Searcher {
     // MARK: stats
 
     public func stats() throws(QuarryError) -> IndexStats {
-        if stubSnapshot != nil, let stats = Self.shardedStats(indexPath: indexPath) { return stats }
+        if shardDatabases != nil, let stats = Self.shardedStats(indexPath: indexPath) { return stats }
         return try retryingOnModification {
             typealias P = IndexSchema.Prefix
             return IndexStats(

@@ -90,9 +90,8 @@ final class SearcherPool: @unchecked Sendable {
 
     private func work() {
         var searcher: Searcher?
-        var identity: IndexIdentity?
         while let job = next() {
-            job(prepared(&searcher, &identity))
+            job(prepared(&searcher))
         }
         condition.lock()
         running -= 1
@@ -101,17 +100,10 @@ final class SearcherPool: @unchecked Sendable {
     }
 
     /// This thread's searcher at the index's latest commit, opened if need be.
-    /// `identity` is what the path named when it was opened.
-    private func prepared(_ searcher: inout Searcher?, _ identity: inout IndexIdentity?) -> Result<Searcher, QuarryError> {
-        let now = IndexIdentity(path: indexPath)
-        if searcher != nil, now != identity {
-            // Removed, or replaced by another index: the open handles read the old files.
-            logger.notice("the index was removed or replaced; opening it afresh", metadata: ["index": "\(indexPath)"])
-            searcher = nil
-        }
-        if let current = searcher, current.needsFreshOpen {
-            // A replica switched copies or a remote shard's connection broke: reopen() cannot follow.
-            logger.info("opening the index afresh", metadata: ["reason": "\(current.isBroken ? "a shard's connection failed" : "its stub file changed")"])
+    private func prepared(_ searcher: inout Searcher?) -> Result<Searcher, QuarryError> {
+        if let reason = searcher?.freshOpenReason {
+            // reopen() cannot follow any of these: the open handles read the old files.
+            logger.notice("\(reason); opening it afresh", metadata: ["index": "\(indexPath)"])
             searcher = nil
         }
         if let current = searcher {
@@ -132,7 +124,6 @@ final class SearcherPool: @unchecked Sendable {
         do {
             let opened = try Searcher(indexPath: indexPath, limits: limits)
             searcher = opened
-            identity = now
             return .success(opened)
         } catch {
             return .failure(error)
