@@ -22,3 +22,28 @@ struct FNV1a64 {
         return String(repeating: "0", count: 16 - text.count) + text
     }
 }
+
+/// SplitMix64: a tiny generator whose sequence is the same on every machine
+/// and Swift version, which `SystemRandomNumberGenerator` and the standard
+/// library's `random(in:using:)` do not promise. Its finaliser, `mix`, is the
+/// MinHash functions' mixer.
+public struct SplitMix64 {
+    private var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        defer { state &+= 0x9E37_79B9_7F4A_7C15 }
+        return Self.mix(state)
+    }
+
+    /// `value` plus the golden-ratio step, through SplitMix64's finaliser: a
+    /// bijection on 64 bits with full avalanche, so `mix(x ^ seed)` behaves as
+    /// an independent random hash per seed.
+    public static func mix(_ value: UInt64) -> UInt64 {
+        var z = value &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

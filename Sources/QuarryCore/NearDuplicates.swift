@@ -53,7 +53,7 @@ public enum NearDuplicates {
         var minima = [UInt64](repeating: .max, count: hashCount)
         for shingle in shingles {
             for index in 0..<hashCount {
-                let hash = mix(shingle ^ seeds[index])
+                let hash = SplitMix64.mix(shingle ^ seeds[index])
                 if hash < minima[index] { minima[index] = hash }
             }
         }
@@ -76,7 +76,7 @@ public enum NearDuplicates {
         var sources = [UInt64](repeating: 0, count: hashCount)
         for shingle in shingles {
             for index in 0..<hashCount {
-                let hash = mix(shingle ^ seeds[index])
+                let hash = SplitMix64.mix(shingle ^ seeds[index])
                 if hash < minima[index] {
                     minima[index] = hash
                     sources[index] = shingle
@@ -160,16 +160,7 @@ public enum NearDuplicates {
     // Fixed seeds: band terms are stored in the index, so they must come out the
     // same in every run and on every machine (never use Hasher, which is seeded
     // per process).
-    private static let seeds: [UInt64] = (0..<hashCount).map { mix(0x5155_4152_5259 &+ UInt64($0) &* 0x9E37_79B9_7F4A_7C15) }
-
-    /// SplitMix64's finaliser: a bijection on 64 bits with full avalanche, so
-    /// `mix(x ^ seed)` behaves as an independent random hash per seed.
-    static func mix(_ value: UInt64) -> UInt64 {
-        var z = value &+ 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    private static let seeds: [UInt64] = (0..<hashCount).map { SplitMix64.mix(0x5155_4152_5259 &+ UInt64($0) &* 0x9E37_79B9_7F4A_7C15) }
 
     /// The low `5 × digits` bits of `value` in base 32 (digits, then a to v).
     /// A band term is mostly unique to its comment, and there are 32 per comment:

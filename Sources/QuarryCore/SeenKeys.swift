@@ -92,7 +92,7 @@ private struct BloomFilter {
 
     private func forEachBit(_ hash: UInt64, _ body: (Int, UInt64) -> Void) {
         // Probe i is h1 + i·h2, with h2 odd so the probes differ.
-        let h2 = NearDuplicates.mix(hash) | 1
+        let h2 = SplitMix64.mix(hash) | 1
         for probe in UInt64(0)..<4 {
             let bit = (hash &+ probe &* h2) % bitCount
             body(Int(bit >> 6), 1 << (bit & 63))

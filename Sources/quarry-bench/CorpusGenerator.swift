@@ -4,28 +4,14 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import QuarryCore
 
-/// SplitMix64: tiny, fast, and the same sequence on every machine and Swift
-/// version, which `SystemRandomNumberGenerator` and the standard library's
-/// `random(in:using:)` algorithms do not promise.
-struct SplitMix64 {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
+extension SplitMix64 {
     /// An independent stream for item `index` of a run seeded with `seed`, so
     /// each article's text depends only on the seed and its own number.
     static func stream(_ seed: UInt64, _ index: UInt64) -> SplitMix64 {
         var mixer = SplitMix64(seed: seed ^ (index &* 0xD1B5_4A32_D192_ED03))
         return SplitMix64(seed: mixer.next())
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 
     /// Uniform in `0..<bound` by multiply-high; its bias (bound / 2^64) is far

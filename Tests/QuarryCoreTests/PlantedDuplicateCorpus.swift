@@ -32,18 +32,13 @@ struct PlantedDuplicateCorpus {
         return clusters
     }
 
-    /// SplitMix64: the same corpus for the same seed on every machine.
+    /// The same corpus for the same seed on every machine.
     struct Random {
-        var state: UInt64
+        var generator: SplitMix64
 
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        init(state: UInt64) { generator = SplitMix64(seed: state) }
 
+        mutating func next() -> UInt64 { generator.next() }
         mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
         mutating func int(in range: ClosedRange<Int>) -> Int { range.lowerBound + below(range.count) }
         mutating func chance(_ probability: Double) -> Bool { Double(next() >> 11) * 0x1p-53 < probability }
