@@ -50,14 +50,23 @@ public enum NearDuplicates {
     /// The MinHash signature: for each of `hashCount` hash functions, the least
     /// hash over the shingles. Equal positions estimate the Jaccard similarity.
     public static func signature(_ shingles: Set<UInt64>) -> [UInt64] {
+        minHashes(shingles).minima
+    }
+
+    /// The signature, and for each position the shingle whose hash was least.
+    private static func minHashes(_ shingles: Set<UInt64>) -> (minima: [UInt64], sources: [UInt64]) {
         var minima = [UInt64](repeating: .max, count: hashCount)
+        var sources = [UInt64](repeating: 0, count: hashCount)
         for shingle in shingles {
             for index in 0..<hashCount {
                 let hash = SplitMix64.mix(shingle ^ seeds[index])
-                if hash < minima[index] { minima[index] = hash }
+                if hash < minima[index] {
+                    minima[index] = hash
+                    sources[index] = shingle
+                }
             }
         }
-        return minima
+        return (minima, sources)
     }
 
     /// The band terms of a shingle set: one per band of its MinHash signature,
@@ -72,17 +81,7 @@ public enum NearDuplicates {
     /// near-duplicate shares many other bands; a text of one or two shingles
     /// has few others, so keeps them all.
     public static func bandTerms(_ shingles: Set<UInt64>) -> [String] {
-        var minima = [UInt64](repeating: .max, count: hashCount)
-        var sources = [UInt64](repeating: 0, count: hashCount)
-        for shingle in shingles {
-            for index in 0..<hashCount {
-                let hash = SplitMix64.mix(shingle ^ seeds[index])
-                if hash < minima[index] {
-                    minima[index] = hash
-                    sources[index] = shingle
-                }
-            }
-        }
+        let (minima, sources) = minHashes(shingles)
         var terms: [String] = []
         terms.reserveCapacity(bands)
         for band in 0..<bands {
