@@ -40,6 +40,7 @@ extension Indexer {
             if rescan {
                 onPass(try synchronize(onWarning: onWarning))
             } else if !pending.isEmpty {
+                logger.debug("indexing changes", metadata: ["paths": "\(pending.sorted().prefix(10).joined(separator: ", "))", "count": "\(pending.count)"])
                 onPass(try update(paths: pending, onWarning: onWarning))
             }
             pending = []

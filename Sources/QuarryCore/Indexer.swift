@@ -90,7 +90,7 @@ public final class Indexer {
     /// One writer per shard; a plain index has one.
     private let writers: [IndexWriter]
     private var records: [String: FileRecord]
-    private let logger: Logger
+    let logger: Logger
 
     public init(corpus: String, index: String, options: IndexOptions = IndexOptions(), logger: Logger) throws(QuarryError) {
         if let threshold = options.nearThreshold, !(threshold > 0 && threshold <= 1) {
@@ -400,6 +400,7 @@ public final class Indexer {
         logger.debug("duplicates settled", metadata: ["seconds": "\(pass.elapsed())"])
         for writer in writers { try writer.commit() }
         pass.summary.elapsedSeconds = pass.elapsed()
+        logger.debug("committed", metadata: ["seconds": "\(pass.summary.elapsedSeconds)"])
         let documents = pass.summary.articlesIndexed + pass.summary.commentsIndexed
         pass.summary.documentsPerSecond = pass.summary.elapsedSeconds > 0 ? Double(documents) / pass.summary.elapsedSeconds : 0
         pass.summary.totalArticles = writers.reduce(0) { $0 + $1.count(of: "article") }
