@@ -289,6 +289,22 @@ cx_termlist *cx_db_metadata_keys(cx_db *db, const char *prefix, size_t len, cx_e
     });
 }
 
+cx_termlist *cx_db_metadata_keys_page(cx_db *db, const char *prefix, size_t len, const char *after, size_t afterlen,
+                                      size_t limit, cx_error **err) {
+    return guard(err, [&] {
+        const std::string p = bytes(prefix, len), a = bytes(after, afterlen);
+        auto list = std::make_unique<cx_termlist>();
+        Xapian::TermIterator it = db->db->metadata_keys_begin(p);
+        const Xapian::TermIterator end = db->db->metadata_keys_end(p);
+        if (!a.empty()) {
+            it.skip_to(a);
+            if (it != end && *it == a) ++it;
+        }
+        for (; it != end && list->items.size() < limit; ++it) list->items.emplace_back(*it, 0);
+        return list.release();
+    });
+}
+
 char *cx_db_get_metadata(cx_db *db, const char *key, size_t keylen, size_t *len, cx_error **err) {
     return guard(err, [&] { return buffer(db->db->get_metadata(bytes(key, keylen)), len); });
 }

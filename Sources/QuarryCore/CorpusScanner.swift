@@ -15,24 +15,36 @@ public struct CorpusFile: Sendable, Equatable {
     public var modified: Int64
 }
 
+/// What a walk over the corpus directory found besides its corpus files.
+public struct CorpusWalkReport: Sendable {
+    /// Corpus files handed over.
+    public var files = 0
+    /// Their bytes, by size at the time of the walk.
+    public var bytes: Int64 = 0
+    /// Files with an extension Quarry does not read.
+    public var skipped = 0
+    /// Unreadable directories, symlink loops, vanished entries.
+    public var warnings: [CorpusWarning] = []
+    /// Relative paths that could not be looked into: what the index holds
+    /// under them is kept, not taken for deleted.
+    public var unreadable: [String] = []
+}
+
 /// What a scan of the corpus directory found.
 public struct CorpusScan: Sendable {
     /// Corpus files in path order.
     public var files: [CorpusFile]
-    /// Files with an extension Quarry does not read.
-    public var skipped: Int
-    /// Unreadable directories, symlink loops, vanished entries.
-    public var warnings: [CorpusWarning]
-    /// Relative paths that could not be looked into: what the index holds
-    /// under them is kept, not taken for deleted.
-    public var unreadable: [String]
+    public var report: CorpusWalkReport
 }
 
 /// Walks a corpus directory. Symbolic links are followed, each directory is
 /// visited once (a link loop is a warning), hidden entries are skipped, and an
 /// unreadable directory is a warning, never an abort.
 public enum CorpusScanner {
-    public static func scan(root: String) throws(QuarryError) -> CorpusScan {
+    /// Hands each corpus file to `onFile` as it is found, a directory's entries
+    /// in name order, so a corpus of any size is walked in the memory of one
+    /// directory listing.
+    public static func walk(root: String, onFile: (CorpusFile) throws(QuarryError) -> Void) throws(QuarryError) -> CorpusWalkReport {
         var info = stat()
         guard stat(root, &info) == 0 else {
             throw QuarryError(.corpusNotFound, "cannot read the corpus directory '\(root)': \(String(cString: strerror(errno)))")
@@ -40,11 +52,18 @@ public enum CorpusScanner {
         guard (info.st_mode & S_IFMT) == S_IFDIR else {
             throw QuarryError(.corpusNotFound, "'\(root)' is not a directory; give the corpus directory")
         }
-        var scan = CorpusScan(files: [], skipped: 0, warnings: [], unreadable: [])
+        var report = CorpusWalkReport()
         var visited: Set<DirectoryIdentity> = [DirectoryIdentity(info)]
-        walk(root: root, relative: "", into: &scan, visited: &visited)
-        scan.files.sort { $0.relativePath < $1.relativePath }
-        return scan
+        try walk(root: root, relative: "", into: &report, visited: &visited, onFile: onFile)
+        return report
+    }
+
+    /// Every corpus file at once, in path order: for small trees and tests.
+    public static func scan(root: String) throws(QuarryError) -> CorpusScan {
+        var files: [CorpusFile] = []
+        let report = try walk(root: root) { files.append($0) }
+        files.sort { $0.relativePath < $1.relativePath }
+        return CorpusScan(files: files, report: report)
     }
 
     struct DirectoryIdentity: Hashable {
@@ -56,13 +75,16 @@ public enum CorpusScanner {
         }
     }
 
-    private static func walk(root: String, relative: String, into scan: inout CorpusScan, visited: inout Set<DirectoryIdentity>) {
+    private static func walk(
+        root: String, relative: String, into report: inout CorpusWalkReport, visited: inout Set<DirectoryIdentity>,
+        onFile: (CorpusFile) throws(QuarryError) -> Void
+    ) throws(QuarryError) {
         let directory = relative.isEmpty ? root : root + "/" + relative
         guard let handle = opendir(directory) else {
-            scan.warnings.append(CorpusWarning(
+            report.warnings.append(CorpusWarning(
                 file: relative.isEmpty ? "." : relative, line: nil,
                 message: "directory not readable (\(String(cString: strerror(errno)))); skipped"))
-            scan.unreadable.append(relative)
+            report.unreadable.append(relative)
             return
         }
         var names: [String] = []
@@ -81,28 +103,30 @@ public enum CorpusScanner {
             var info = stat()
             guard stat(childPath, &info) == 0 else {
                 let reason = errno == ELOOP ? "symbolic link loop" : String(cString: strerror(errno))
-                scan.warnings.append(CorpusWarning(file: childRelative, line: nil, message: "cannot read (\(reason)); skipped"))
-                scan.unreadable.append(childRelative)
+                report.warnings.append(CorpusWarning(file: childRelative, line: nil, message: "cannot read (\(reason)); skipped"))
+                report.unreadable.append(childRelative)
                 continue
             }
             switch info.st_mode & S_IFMT {
             case S_IFDIR:
                 guard visited.insert(DirectoryIdentity(info)).inserted else {
-                    scan.warnings.append(CorpusWarning(
+                    report.warnings.append(CorpusWarning(
                         file: childRelative, line: nil, message: "directory already visited (symbolic link loop); skipped"))
                     continue
                 }
-                walk(root: root, relative: childRelative, into: &scan, visited: &visited)
+                try walk(root: root, relative: childRelative, into: &report, visited: &visited, onFile: onFile)
             case S_IFREG:
                 guard let format = CorpusFormat(fileName: name) else {
-                    scan.skipped += 1
+                    report.skipped += 1
                     continue
                 }
-                scan.files.append(CorpusFile(
+                report.files += 1
+                report.bytes += Int64(info.st_size)
+                try onFile(CorpusFile(
                     relativePath: childRelative, path: childPath, format: format, size: Int64(info.st_size),
                     modified: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)))
             default:
-                scan.skipped += 1
+                report.skipped += 1
             }
         }
     }

@@ -27,6 +27,7 @@ final class IndexWriter {
     private let database: WritableDatabase
     private let builder: DocumentBuilder
     private let encoder = JSONEncoder()
+    private let decoder = JSONDecoder()
     private let batchDocuments: Int
     private let batchBytes: Int
     private var pendingDocuments = 0
@@ -118,20 +119,36 @@ final class IndexWriter {
         }
     }
 
-    /// Every file signature the index holds, by relative path.
-    func fileRecords() throws(QuarryError) -> [String: FileRecord] {
+    /// The signature stored for a file, or nil when the index has none (or an
+    /// unreadable one: the file is then indexed again).
+    func fileRecord(_ relativePath: String) throws(QuarryError) -> FileRecord? {
         try mapErrors {
-            var records: [String: FileRecord] = [:]
-            let decoder = JSONDecoder()
-            for key in try database.metadataKeys(prefix: IndexSchema.Metadata.filePrefix) {
-                let value = try database.metadata(key)
-                if let record = try? decoder.decode(FileRecord.self, from: Data(value.utf8)) {
-                    records[record.path] = record
-                } else {
+            let value = try database.metadata(IndexSchema.metadataKey(forFile: relativePath))
+            return value.isEmpty ? nil : try? decoder.decode(FileRecord.self, from: Data(value.utf8))
+        }
+    }
+
+    /// Calls `body` with every file signature whose path starts with
+    /// `pathPrefix`, in path order, a page at a time: memory does not grow with
+    /// the number of files. `body` may remove the file it is given.
+    func forEachFileRecord(pathPrefix: String = "", _ body: (FileRecord) throws(QuarryError) -> Void) throws(QuarryError) {
+        // A long path's key is cut and hashed (IndexSchema.term): past that length
+        // every key is read and the paths inside the records are compared.
+        let keyPrefix = IndexSchema.Metadata.filePrefix + (pathPrefix.utf8.count < IndexSchema.maxTermBody - 17 ? pathPrefix : "")
+        var after = ""
+        while true {
+            let keys = try mapErrors { try database.metadataKeys(prefix: keyPrefix, after: after, limit: 1024) }
+            guard let last = keys.last else { return }
+            for key in keys {
+                let value = try mapErrors { try database.metadata(key) }
+                guard !value.isEmpty else { continue }
+                guard let record = try? decoder.decode(FileRecord.self, from: Data(value.utf8)) else {
                     logger.warning("ignoring an unreadable file signature", metadata: ["key": "\(key)"])
+                    continue
                 }
+                if record.path.hasPrefix(pathPrefix) { try body(record) }
             }
-            return records
+            after = last
         }
     }
 

@@ -89,7 +89,6 @@ public final class Indexer {
     private let options: IndexOptions
     /// One writer per shard; a plain index has one.
     private let writers: [IndexWriter]
-    private var records: [String: FileRecord]
     let logger: Logger
 
     public init(corpus: String, index: String, options: IndexOptions = IndexOptions(), logger: Logger) throws(QuarryError) {
@@ -110,10 +109,8 @@ public final class Indexer {
                 logger: logger))
         }
         self.writers = writers
-        records = [:]
-        for writer in writers { records.merge(try writer.fileRecords()) { first, _ in first } }
         logger.debug("index opened", metadata: [
-            "index": "\(index)", "shards": "\(writers.count)", "files": "\(records.count)", "language": "\(writers[0].language)"])
+            "index": "\(index)", "shards": "\(writers.count)", "language": "\(writers[0].language)"])
     }
 
     /// Releases the write lock. Xapian commits what is pending when its database
@@ -181,35 +178,64 @@ public final class Indexer {
 
     private func synchronize(_ start: Pass, onProgress: (IndexProgress) -> Void) throws(QuarryError) -> IndexSummary {
         var pass = start
-        let scan = try CorpusScanner.scan(root: corpus)
-        scan.warnings.forEach { pass.warn($0) }
-        pass.summary.filesScanned = scan.files.count
-        pass.summary.filesSkipped = scan.skipped
-        var unseen = records
-        for file in scan.files { unseen[file.relativePath] = nil }
+        // Nothing of the corpus is held whole, so memory does not grow with it: a
+        // first walk only counts (the progress line's total, the filter's size),
+        // the second hands each file over as it is found.
+        let census = try CorpusScanner.walk(root: corpus) { _ in }
         if writers.allSatisfy({ $0.count(of: "comment") == 0 }) {
             // About one comment per 256 bytes of corpus, and 33 keys each.
-            let bytes = scan.files.reduce(Int64(0)) { $0 + $1.size }
-            pass.seen = SeenKeys(expectedKeys: Int(bytes / 256) * (NearDuplicates.bands + 1))
+            pass.seen = SeenKeys(expectedKeys: Int(census.bytes / 256) * (NearDuplicates.bands + 1))
         }
-        if writers.count > 1 {
-            try visitInParallel(scan.files, &pass)
-            onProgress(IndexProgress(filesDone: scan.files.count, filesTotal: scan.files.count,
+        var done = 0
+        func progress(_ files: Int, _ pass: Pass) {
+            done += files
+            onProgress(IndexProgress(filesDone: done, filesTotal: max(done, census.files),
                                      documents: pass.summary.articlesIndexed + pass.summary.commentsIndexed,
                                      elapsed: pass.elapsed()))
+        }
+        let report: CorpusWalkReport
+        if writers.count > 1 {
+            var chunk: [CorpusFile] = []
+            report = try CorpusScanner.walk(root: corpus) { (file) throws(QuarryError) in
+                chunk.append(file)
+                guard chunk.count == Self.parallelChunk else { return }
+                try visitInParallel(chunk, &pass)
+                progress(chunk.count, pass)
+                chunk.removeAll(keepingCapacity: true)
+            }
+            try visitInParallel(chunk, &pass)
+            progress(chunk.count, pass)
         } else {
-            for (done, file) in scan.files.enumerated() {
+            report = try CorpusScanner.walk(root: corpus) { (file) throws(QuarryError) in
                 try visit(file, &pass)
-                onProgress(IndexProgress(filesDone: done + 1, filesTotal: scan.files.count,
-                                         documents: pass.summary.articlesIndexed + pass.summary.commentsIndexed,
-                                         elapsed: pass.elapsed()))
+                progress(1, pass)
             }
         }
-        // What is left was indexed before but is gone now, unless it sits where we could not look.
-        for path in unseen.keys.sorted() where !scan.unreadable.contains(where: { $0.isEmpty || path == $0 || path.hasPrefix($0 + "/") }) {
-            try remove(path, &pass)
-        }
+        report.warnings.forEach { pass.warn($0) }
+        pass.summary.filesScanned = report.files
+        pass.summary.filesSkipped += report.skipped
+        try removeVanished(under: "", &pass)
         return try finish(&pass)
+    }
+
+    /// Files handed to the shards' threads at a time: enough that the threads
+    /// rarely wait for each other at the end of a chunk, few enough to hold.
+    private static let parallelChunk = 16_384
+
+    /// Removes what the index holds of files under `pathPrefix` that are gone.
+    /// A file is gone when looking it up says so (or it is no longer a file);
+    /// one that cannot be looked at (an unreadable directory, a link loop) is
+    /// kept, not taken for deleted. Reads the signatures a page at a time.
+    private func removeVanished(under pathPrefix: String, _ pass: inout Pass) throws(QuarryError) {
+        for writer in writers {
+            try writer.forEachFileRecord(pathPrefix: pathPrefix) { (record) throws(QuarryError) in
+                var info = stat()
+                let gone = stat(corpus + "/" + record.path, &info) == 0
+                    ? info.st_mode & S_IFMT != S_IFREG
+                    : errno == ENOENT || errno == ENOTDIR
+                if gone { try remove(record.path, &pass) }
+            }
+        }
     }
 
     /// One shard's share of a pass, worked on by one thread: its writer, the
@@ -219,15 +245,13 @@ public final class Indexer {
         // caller only after `concurrentPerform` has returned (which orders the two).
         let writer: IndexWriter
         let files: [CorpusFile]
-        var records: [String: FileRecord]
         var summary = IndexSummary()
         var warnings: [CorpusWarning] = []
         var error: QuarryError?
 
-        init(writer: IndexWriter, files: [CorpusFile], records: [String: FileRecord]) {
+        init(writer: IndexWriter, files: [CorpusFile]) {
             self.writer = writer
             self.files = files
-            self.records = records
         }
     }
 
@@ -238,16 +262,14 @@ public final class Indexer {
         let count = writers.count
         var shardFiles = [[CorpusFile]](repeating: [], count: count)
         for file in files { shardFiles[ShardLayout.shard(forFile: file.relativePath, count: count)].append(file) }
-        var shardRecords = [[String: FileRecord]](repeating: [:], count: count)
-        for (path, record) in records { shardRecords[ShardLayout.shard(forFile: path, count: count)][path] = record }
-        let work = (0..<count).map { ShardWork(writer: writers[$0], files: shardFiles[$0], records: shardRecords[$0]) }
+        let work = (0..<count).map { ShardWork(writer: writers[$0], files: shardFiles[$0]) }
         let maxFileBytes = options.maxFileBytes
         let seen = pass.seen
         DispatchQueue.concurrentPerform(iterations: count) { index in
             let shard = work[index]
             do throws(QuarryError) {
                 for file in shard.files {
-                    try Self.visit(file, writer: shard.writer, records: &shard.records, summary: &shard.summary,
+                    try Self.visit(file, writer: shard.writer, summary: &shard.summary,
                                    maxFileBytes: maxFileBytes, seen: seen) { shard.warnings.append($0) }
                 }
             } catch {
@@ -256,7 +278,6 @@ public final class Indexer {
         }
         for shard in work {
             shard.warnings.forEach { pass.warn($0) }
-            for (path, record) in shard.records { records[path] = record }
             pass.summary.filesIndexed += shard.summary.filesIndexed
             pass.summary.filesUnchanged += shard.summary.filesUnchanged
             pass.summary.filesSkipped += shard.summary.filesSkipped
@@ -280,24 +301,16 @@ public final class Indexer {
             var info = stat()
             if stat(corpus + "/" + path, &info) != 0 {
                 // Gone: the file itself, or a whole directory of files.
-                for recorded in records.keys.sorted() where recorded == path || recorded.hasPrefix(path + "/") {
-                    try remove(recorded, &pass)
-                }
+                try removeVanished(under: path, &pass)
             } else if info.st_mode & S_IFMT == S_IFDIR {
-                let scan = try CorpusScanner.scan(root: corpus + "/" + path)
-                scan.warnings.forEach { pass.warn(CorpusWarning(file: path + "/" + $0.file, line: $0.line, message: $0.message)) }
-                var present = Set<String>()
-                for var file in scan.files {
+                let report = try CorpusScanner.walk(root: corpus + "/" + path) { (found) throws(QuarryError) in
+                    var file = found
                     file.relativePath = path + "/" + file.relativePath
-                    present.insert(file.relativePath)
                     pass.summary.filesScanned += 1
                     try visit(file, &pass)
                 }
-                let unreadable = scan.unreadable.map { $0.isEmpty ? path : path + "/" + $0 }
-                for recorded in records.keys.sorted() where recorded.hasPrefix(path + "/") && !present.contains(recorded)
-                    && !unreadable.contains(where: { recorded == $0 || recorded.hasPrefix($0 + "/") }) {
-                    try remove(recorded, &pass)
-                }
+                report.warnings.forEach { pass.warn(CorpusWarning(file: path + "/" + $0.file, line: $0.line, message: $0.message)) }
+                try removeVanished(under: path + "/", &pass)
             } else if info.st_mode & S_IFMT == S_IFREG, let format = CorpusFormat(fileName: path) {
                 pass.summary.filesScanned += 1
                 try visit(CorpusFile(relativePath: path, path: corpus + "/" + path, format: format, size: Int64(info.st_size),
@@ -338,16 +351,16 @@ public final class Indexer {
             pass.summary.articlesIndexed += summary.articlesIndexed
             pass.summary.commentsIndexed += summary.commentsIndexed
         }
-        try Self.visit(file, writer: writer(for: file.relativePath), records: &records, summary: &summary,
+        try Self.visit(file, writer: writer(for: file.relativePath), summary: &summary,
                        maxFileBytes: options.maxFileBytes, seen: pass.seen) { warnings.append($0) }
     }
 
-    /// Indexes one file with `writer` if its signature differs from `records`.
+    /// Indexes one file with `writer` if its signature differs from the one stored.
     private static func visit(
-        _ file: CorpusFile, writer: IndexWriter, records: inout [String: FileRecord], summary: inout IndexSummary,
+        _ file: CorpusFile, writer: IndexWriter, summary: inout IndexSummary,
         maxFileBytes: Int64, seen: SeenKeys?, warn: (CorpusWarning) -> Void
     ) throws(QuarryError) {
-        let old = records[file.relativePath]
+        let old = try writer.fileRecord(file.relativePath)
         if let old, old.size == file.size, old.modified == file.modified {
             summary.filesUnchanged += 1
             return
@@ -369,7 +382,6 @@ public final class Indexer {
             touched.size = file.size
             touched.modified = file.modified
             try writer.updateRecord(touched)
-            records[file.relativePath] = touched
             summary.filesUnchanged += 1
             return
         }
@@ -379,7 +391,6 @@ public final class Indexer {
         let record = FileRecord(path: file.relativePath, size: file.size, modified: file.modified, hash: hash,
                                 articles: parsed.articles.count, comments: comments)
         try writer.replaceFile(record, articles: parsed.articles, seen: seen)
-        records[file.relativePath] = record
         summary.filesIndexed += 1
         summary.articlesIndexed += parsed.articles.count
         summary.commentsIndexed += comments
@@ -387,7 +398,6 @@ public final class Indexer {
 
     private func remove(_ path: String, _ pass: inout Pass) throws(QuarryError) {
         try writer(for: path).removeFile(path)
-        records[path] = nil
         pass.summary.filesRemoved += 1
     }
 

@@ -126,6 +126,17 @@ public class Database {
         }
     }
 
+    /// At most `limit` metadata keys starting with `prefix` that sort after
+    /// `after` (from the first when it is empty), in order: pass a page's last
+    /// key to get the next page. Keys may be added or removed between pages.
+    public func metadataKeys(prefix: String, after: String, limit: Int) throws(XapianError) -> [String] {
+        try withBytes(prefix) { (bytes, length) throws(XapianError) in
+            try withBytes(after) { (afterBytes, afterLength) throws(XapianError) in
+                takeTermList(try xapianCall { cx_db_metadata_keys_page(handle, bytes, length, afterBytes, afterLength, limit, $0) }).map(\.term)
+            }
+        }
+    }
+
     /// Xapian's spelling correction for one word, or nil when it has none.
     public func spellingSuggestion(for word: String, maxEditDistance: UInt32 = 2) throws(XapianError) -> String? {
         let suggestion = try withBytes(word) { (bytes, length) throws(XapianError) in

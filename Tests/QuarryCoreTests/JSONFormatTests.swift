@@ -152,8 +152,8 @@ import QuarryCore
         let scan = try CorpusScanner.scan(root: corpus.path)
         #expect(scan.files.map(\.relativePath) == ["a/feed.jsonl", "a/first.json", "b/second.txt"])
         #expect(scan.files.map(\.format) == [.jsonLines, .json, .text])
-        #expect(scan.skipped == 2)
-        #expect(scan.warnings.isEmpty)
+        #expect(scan.report.skipped == 2)
+        #expect(scan.report.warnings.isEmpty)
         #expect(scan.files.allSatisfy { $0.size > 0 && $0.modified > 0 })
     }
 
