@@ -289,6 +289,22 @@ cx_termlist *cx_db_metadata_keys(cx_db *db, const char *prefix, size_t len, cx_e
     });
 }
 
+cx_termlist *cx_db_allterms_page(cx_db *db, const char *prefix, size_t len, const char *after, size_t afterlen,
+                                 size_t limit, cx_error **err) {
+    return guard(err, [&] {
+        const std::string p = bytes(prefix, len), a = bytes(after, afterlen);
+        auto list = std::make_unique<cx_termlist>();
+        Xapian::TermIterator it = db->db->allterms_begin(p);
+        const Xapian::TermIterator end = db->db->allterms_end(p);
+        if (!a.empty()) {
+            it.skip_to(a);
+            if (it != end && *it == a) ++it;
+        }
+        for (; it != end && list->items.size() < limit; ++it) list->items.emplace_back(*it, it.get_termfreq());
+        return list.release();
+    });
+}
+
 cx_termlist *cx_db_metadata_keys_page(cx_db *db, const char *prefix, size_t len, const char *after, size_t afterlen,
                                       size_t limit, cx_error **err) {
     return guard(err, [&] {

@@ -138,6 +138,10 @@ cx_termlist *_Nullable cx_db_allterms_min_freq(cx_db *db, const char *prefix, si
 /** Every metadata key starting with `prefix` (counts are 0). */
 cx_termlist *_Nullable cx_db_metadata_keys(cx_db *db, const char *prefix, size_t len,
                                            cx_error *_Nullable *_Nullable err);
+/** At most `limit` terms (with their frequencies) starting with `prefix` and sorting
+ *  after `after` (from the first when it is empty), in order. */
+cx_termlist *_Nullable cx_db_allterms_page(cx_db *db, const char *prefix, size_t len, const char *after,
+                                           size_t afterlen, size_t limit, cx_error *_Nullable *_Nullable err);
 /** At most `limit` metadata keys starting with `prefix` and sorting after `after`
  *  (from the first when it is empty), in order: a walk over many keys in pages. */
 cx_termlist *_Nullable cx_db_metadata_keys_page(cx_db *db, const char *prefix, size_t len, const char *after,

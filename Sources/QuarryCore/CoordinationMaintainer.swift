@@ -80,59 +80,66 @@ final class CoordinationMaintainer {
     private var bandMemberCount = 0
     private var documentFingerprints: [DocumentID: String] = [:]
     private static let cacheBound = 200_000
-    /// Texts already placed in a component in this recount.
+    /// Texts recently placed in a component: their component is not computed
+    /// again from another seed. Only work is saved, so it is a bounded cache too.
     private var done = Set<String>()
 
     /// On a run that began with no comment: the keys its comments had, so a
     /// band no two of them shared is not looked up.
     private let seen: SeenKeys?
+    /// Told the texts of each component once its values are written.
+    private let settled: ([String]) throws -> Void
 
-    init(database: Database, threshold: Double, seen: SeenKeys? = nil, write: @escaping (DocumentID, Document) throws -> Void) {
+    init(database: Database, threshold: Double, seen: SeenKeys? = nil,
+         write: @escaping (DocumentID, Document) throws -> Void, settled: @escaping ([String]) throws -> Void = { _ in }) {
         self.database = database
         self.threshold = threshold
         self.seen = seen
         self.write = write
+        self.settled = settled
     }
 
     /// Recomputes everything: after a threshold change, or to repair an index.
+    /// Reads the texts a page at a time.
     func rebuildAll() throws -> Outcome {
-        let all = try database.allTerms(prefix: IndexSchema.Prefix.fingerprint)
-        let prefixLength = IndexSchema.Prefix.fingerprint.count
-        return try update(fingerprints: all.map { String($0.term.dropFirst(prefixLength)) }, clusters: [])
+        let prefix = IndexSchema.Prefix.fingerprint
+        var outcome = Outcome()
+        var after = ""
+        while true {
+            let page = try database.allTerms(prefix: prefix, after: after, limit: 1024)
+            guard let last = page.last else { return outcome }
+            for entry in page { try recount(fingerprint: String(entry.term.dropFirst(prefix.count)), into: &outcome) }
+            after = last.term
+        }
     }
 
-    /// Recomputes the groups of `fingerprints` and every cluster that holds one
-    /// of them or that was called `clusters` before the change.
-    func update<F: Sequence<String>, C: Sequence<String>>(fingerprints: F, clusters: C) throws -> Outcome {
-        var seeds: [String] = []
-        var seen = Set<String>()
-        for fingerprint in fingerprints where seen.insert(fingerprint).inserted {
-            seeds.append(fingerprint)
+    /// Recomputes the group of the text with `fingerprint` and the cluster it is in.
+    func recount(fingerprint: String, into outcome: inout Outcome) throws {
+        guard !done.contains(fingerprint), let start = try node(fingerprint) else { return }
+        let component = try component(from: start)
+        try write(component, into: &outcome)
+        members = [:]
+        // A text belongs to one component: it is not looked at again.
+        for node in component { nodes[node.fingerprint] = nil }
+        if nodes.count > Self.cacheBound { nodes = [:] }
+        if bandMemberCount > Self.cacheBound {
+            bandMembers = [:]
+            bandMemberCount = 0
         }
-        // The survivors of a cluster that lost a comment may have come apart.
-        for cluster in clusters {
-            for document in try database.documents(withTerm: IndexSchema.Prefix.cluster + cluster) {
-                let fingerprint = try member(document).fingerprint
-                if seen.insert(fingerprint).inserted { seeds.append(fingerprint) }
-            }
+        if documentFingerprints.count > Self.cacheBound { documentFingerprints = [:] }
+        try settled(component.map(\.fingerprint))
+        if done.count > Self.cacheBound { done = [] }
+        for node in component { done.insert(node.fingerprint) }
+    }
+
+    /// Recomputes every cluster that holds a comment called `cluster` before
+    /// the change: the survivors of a cluster that lost a comment may have come apart.
+    func recount(cluster: String, into outcome: inout Outcome) throws {
+        var fingerprints = Set<String>()
+        for document in try database.documents(withTerm: IndexSchema.Prefix.cluster + cluster) {
+            fingerprints.insert(try fingerprint(of: document))
         }
-        seen = []
-        var outcome = Outcome()
-        for seed in seeds where !done.contains(seed) {
-            guard let start = try node(seed) else { continue }
-            let component = try component(from: start)
-            try write(component, into: &outcome)
-            members = [:]
-            // A text belongs to one component: it is never looked at again.
-            for node in component { nodes[node.fingerprint] = nil }
-            if nodes.count > Self.cacheBound { nodes = [:] }
-            if bandMemberCount > Self.cacheBound {
-                bandMembers = [:]
-                bandMemberCount = 0
-            }
-            if documentFingerprints.count > Self.cacheBound { documentFingerprints = [:] }
-        }
-        return outcome
+        for fingerprint in fingerprints.sorted() { try recount(fingerprint: fingerprint, into: &outcome) }
     }
 
     // MARK: graph
@@ -170,7 +177,6 @@ final class CoordinationMaintainer {
                 bandMembers[band] = remaining
             }
         }
-        for node in component { done.insert(node.fingerprint) }
         return component
     }
 

@@ -37,10 +37,12 @@ final class IndexWriter {
     let nearThreshold: Double
     /// Set when the threshold changed: every cluster must be rebuilt.
     private var rebuildCoordination = false
-    /// Texts and clusters this run touched, whose duplicate values must be
-    /// recomputed; each is also stored under a metadata key in the same batch.
+    /// Texts and clusters recently marked: their duplicate values must be
+    /// recomputed. The marks are metadata keys, written in the same batch as
+    /// the change; these only spare writing a key twice.
     private var dirtyFingerprints = Set<String>()
     private var dirtyClusters = Set<String>()
+    private static let dirtyMemoryBound = 100_000
 
     /// - Parameters:
     ///   - language: the stemming language for a new index; an existing index
@@ -135,19 +137,27 @@ final class IndexWriter {
         // A long path's key is cut and hashed (IndexSchema.term): past that length
         // every key is read and the paths inside the records are compared.
         let keyPrefix = IndexSchema.Metadata.filePrefix + (pathPrefix.utf8.count < IndexSchema.maxTermBody - 17 ? pathPrefix : "")
-        var after = ""
-        while true {
-            let keys = try mapErrors { try database.metadataKeys(prefix: keyPrefix, after: after, limit: 1024) }
-            guard let last = keys.last else { return }
-            for key in keys {
-                let value = try mapErrors { try database.metadata(key) }
-                guard !value.isEmpty else { continue }
+        try mapErrors {
+            try forEachMetadataKey(prefix: keyPrefix) { key in
+                let value = try database.metadata(key)
+                guard !value.isEmpty else { return }
                 guard let record = try? decoder.decode(FileRecord.self, from: Data(value.utf8)) else {
                     logger.warning("ignoring an unreadable file signature", metadata: ["key": "\(key)"])
-                    continue
+                    return
                 }
                 if record.path.hasPrefix(pathPrefix) { try body(record) }
             }
+        }
+    }
+
+    /// Calls `body` with every metadata key starting with `prefix`, in order, a
+    /// page at a time; `body` may remove keys.
+    private func forEachMetadataKey(prefix: String, _ body: (String) throws -> Void) throws {
+        var after = ""
+        while true {
+            let keys = try database.metadataKeys(prefix: prefix, after: after, limit: 1024)
+            guard let last = keys.last else { return }
+            for key in keys { try body(key) }
             after = last
         }
     }
@@ -213,32 +223,35 @@ final class IndexWriter {
         guard let first = writers.first else { return CoordinationMaintainer.Outcome() }
         return try first.mapErrors {
             typealias M = IndexSchema.Metadata
-            // Marks left by a killed run are committed keys; this run's are in memory too.
-            var fingerprints = Set<String>()
-            var clusters = Set<String>()
-            for writer in writers {
-                fingerprints.formUnion(writer.dirtyFingerprints)
-                clusters.formUnion(writer.dirtyClusters)
-                for key in try writer.database.metadataKeys(prefix: M.dirtyFingerprintPrefix) {
-                    fingerprints.insert(String(key.dropFirst(M.dirtyFingerprintPrefix.count)))
-                }
-                for key in try writer.database.metadataKeys(prefix: M.dirtyClusterPrefix) {
-                    clusters.insert(String(key.dropFirst(M.dirtyClusterPrefix.count)))
-                }
-            }
             let shards = writers.map(\.database)
             let reader: Database = shards.count == 1 ? first.database : try Database(combining: shards)
-            let maintainer = CoordinationMaintainer(database: reader, threshold: first.nearThreshold, seen: seen) { id, document in
+            func clear(_ key: String) throws {
+                for shard in shards { try shard.setMetadata(key, "") }
+            }
+            let maintainer = CoordinationMaintainer(database: reader, threshold: first.nearThreshold, seen: seen, write: { id, document in
                 // Xapian interleaves the shards' documents in a combined view.
                 let count = UInt32(shards.count)
                 try shards[Int((id - 1) % count)].replace((id - 1) / count + 1, with: document)
-            }
-            let outcome = writers.contains(where: \.rebuildCoordination)
-                ? try maintainer.rebuildAll()
-                : try maintainer.update(fingerprints: fingerprints.sorted(), clusters: clusters.sorted())
+            }, settled: { texts in
+                // Marks go as their texts are done, so no list of them is held, and a
+                // text marked again further on is not recounted twice.
+                for text in texts { try clear(M.dirtyFingerprintPrefix + text) }
+            })
+            var outcome = writers.contains(where: \.rebuildCoordination) ? try maintainer.rebuildAll() : CoordinationMaintainer.Outcome()
+            // The marks (this run's, and any a killed run committed) are read a page at a time.
             for writer in writers {
-                for fingerprint in fingerprints { try writer.database.setMetadata(M.dirtyFingerprintPrefix + fingerprint, "") }
-                for cluster in clusters { try writer.database.setMetadata(M.dirtyClusterPrefix + cluster, "") }
+                try writer.forEachMetadataKey(prefix: M.dirtyFingerprintPrefix) { key in
+                    try maintainer.recount(fingerprint: String(key.dropFirst(M.dirtyFingerprintPrefix.count)), into: &outcome)
+                    try clear(key)
+                }
+            }
+            for writer in writers {
+                try writer.forEachMetadataKey(prefix: M.dirtyClusterPrefix) { key in
+                    try maintainer.recount(cluster: String(key.dropFirst(M.dirtyClusterPrefix.count)), into: &outcome)
+                    try clear(key)
+                }
+            }
+            for writer in writers {
                 writer.dirtyFingerprints = []
                 writer.dirtyClusters = []
                 writer.rebuildCoordination = false
@@ -260,6 +273,7 @@ final class IndexWriter {
     }
 
     private func markDirty(fingerprint: String) throws {
+        if dirtyFingerprints.count > Self.dirtyMemoryBound { dirtyFingerprints = [] }
         if dirtyFingerprints.insert(fingerprint).inserted {
             try database.setMetadata(IndexSchema.Metadata.dirtyFingerprintPrefix + fingerprint, "1")
         }
@@ -277,6 +291,7 @@ final class IndexWriter {
             let cluster = String(decoding: try document.value(IndexSchema.Slot.cluster), as: UTF8.self)
             if cluster.isEmpty, try document.value(IndexSchema.Slot.copies) == Self.oneCopy { continue }
             try markDirty(fingerprint: fingerprint)
+            if dirtyClusters.count > Self.dirtyMemoryBound { dirtyClusters = [] }
             if !cluster.isEmpty, dirtyClusters.insert(cluster).inserted {
                 try database.setMetadata(IndexSchema.Metadata.dirtyClusterPrefix + cluster, "1")
             }

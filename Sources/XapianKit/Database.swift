@@ -126,6 +126,16 @@ public class Database {
         }
     }
 
+    /// At most `limit` terms starting with `prefix` that sort after `after`
+    /// (from the first when it is empty), with their frequencies, in order.
+    public func allTerms(prefix: String, after: String, limit: Int) throws(XapianError) -> [TermCount] {
+        try withBytes(prefix) { (bytes, length) throws(XapianError) in
+            try withBytes(after) { (afterBytes, afterLength) throws(XapianError) in
+                takeTermList(try xapianCall { cx_db_allterms_page(handle, bytes, length, afterBytes, afterLength, limit, $0) })
+            }
+        }
+    }
+
     /// At most `limit` metadata keys starting with `prefix` that sort after
     /// `after` (from the first when it is empty), in order: pass a page's last
     /// key to get the next page. Keys may be added or removed between pages.

@@ -165,6 +165,44 @@ import XapianKit
         }
     }
 
+    /// The pages the indexer walks its file signatures and dirty marks with:
+    /// in order, nothing skipped or repeated, its own uncommitted keys seen, and
+    /// keys removed while walking (as the recount removes marks) no obstacle.
+    @Test func metadataKeysAndTermsComeInPagesWhileKeysAreRemoved() throws {
+        try withStoryIndex { path in
+            let writer = try WritableDatabase(path: path)
+            let keys = (0..<2_500).map { String(format: "quarry:dirty:h:%05d", $0) }
+            for key in keys.shuffled() { try writer.setMetadata(key, "1") }
+            var walked: [String] = []
+            var after = ""
+            while true {
+                let page = try writer.metadataKeys(prefix: "quarry:dirty:h:", after: after, limit: 1024)
+                guard let last = page.last else { break }
+                #expect(page.count <= 1024)
+                for key in page {
+                    walked.append(key)
+                    try writer.setMetadata(key, "")
+                    // A key further on removed while its page is being walked does not come back.
+                    if key == "quarry:dirty:h:01000" { try writer.setMetadata("quarry:dirty:h:01500", "") }
+                }
+                after = last
+            }
+            #expect(walked == keys.filter { $0 != "quarry:dirty:h:01500" })
+            #expect(try writer.metadataKeys(prefix: "quarry:dirty:h:").isEmpty)
+
+            let terms = try writer.allTerms(prefix: "")
+            var paged: [TermCount] = []
+            after = ""
+            while true {
+                let page = try writer.allTerms(prefix: "", after: after, limit: 3)
+                guard let last = page.last else { break }
+                paged += page
+                after = last.term
+            }
+            #expect(paged == terms && terms.count > 6)
+        }
+    }
+
     @Test func spellingSuggestsIndexedWords() throws {
         try withStoryIndex { path in
             let database = try Database(path: path)
