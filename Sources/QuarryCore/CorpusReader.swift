@@ -21,6 +21,17 @@ public enum CorpusFormat: String, Sendable, CaseIterable {
         }
     }
 
+    /// Reads one file's bytes, handing each article to `body` as it is read
+    /// (a `.jsonl` file line by line); returns the warnings.
+    public func forEachArticle(in bytes: [UInt8], relativePath: String, _ body: (Article) throws -> Void) rethrows -> [CorpusWarning] {
+        guard self == .jsonLines else {
+            let parsed = read(bytes, relativePath: relativePath)
+            try parsed.articles.forEach(body)
+            return parsed.warnings
+        }
+        return try JSONArticleReader.forEachLine(bytes, defaultID: Self.articleID(forRelativePath: relativePath), file: relativePath, body)
+    }
+
     /// `world/korea.txt` → `world/korea`.
     public static func articleID(forRelativePath path: String) -> String {
         let nameStart = path.lastIndex(of: "/").map(path.index(after:)) ?? path.startIndex

@@ -162,19 +162,28 @@ final class IndexWriter {
         }
     }
 
-    /// Replaces everything a file produced with `articles`.
+    /// Replaces everything a file produced with the articles `produce` hands
+    /// over one at a time (a `.jsonl` file of a million articles is never held
+    /// whole), and stores its signature with their counts.
     ///
     /// - Parameter seen: on a run that began with no comment in the index, the
     ///   keys of the comments written so far: a comment none of whose keys is
     ///   there cannot have a duplicate and is not marked for the recount.
     ///   Without it every new comment is marked.
-    func replaceFile(_ record: FileRecord, articles: [Article], seen: SeenKeys?) throws(QuarryError) {
+    /// - Returns: the signature as stored.
+    @discardableResult
+    func replaceFile(_ signature: FileRecord, seen: SeenKeys?, articles produce: ((Article) throws -> Void) throws -> Void) throws(QuarryError) -> FileRecord {
+        var record = signature
+        record.articles = 0
+        record.comments = 0
         try mapErrors {
             try markDirty(documentsWithTerm: IndexSchema.fileTerm(record.path))
             try database.deleteDocuments(withTerm: IndexSchema.fileTerm(record.path))
             // Documents of this file not yet committed.
             var unsaved = 0
-            for article in articles {
+            try produce { article in
+                record.articles += 1
+                record.comments += article.comments.count
                 try builder.forEachDocument(for: article, file: record.path) { idTerm, document, keys in
                     try database.replace(uniqueTerm: idTerm, with: document)
                     if let keys, seen?.insert([IndexSchema.Prefix.fingerprint + keys.fingerprint] + keys.bands) ?? true {
@@ -197,6 +206,7 @@ final class IndexWriter {
         }
         pendingBytes += Int(record.size)
         try commitIfBatchFull()
+        return record
     }
 
     /// Records a new signature for a file whose content did not change.

@@ -385,15 +385,14 @@ public final class Indexer {
             summary.filesUnchanged += 1
             return
         }
-        let parsed = file.format.read(bytes, relativePath: file.relativePath)
-        parsed.warnings.forEach(warn)
-        let comments = parsed.articles.reduce(0) { $0 + $1.comments.count }
-        let record = FileRecord(path: file.relativePath, size: file.size, modified: file.modified, hash: hash,
-                                articles: parsed.articles.count, comments: comments)
-        try writer.replaceFile(record, articles: parsed.articles, seen: seen)
+        let record = try writer.replaceFile(
+            FileRecord(path: file.relativePath, size: file.size, modified: file.modified, hash: hash, articles: 0, comments: 0),
+            seen: seen
+        ) { each in warnings = try file.format.forEachArticle(in: bytes, relativePath: file.relativePath, each) }
+        warnings.forEach(warn)
         summary.filesIndexed += 1
-        summary.articlesIndexed += parsed.articles.count
-        summary.commentsIndexed += comments
+        summary.articlesIndexed += record.articles
+        summary.commentsIndexed += record.comments
     }
 
     private func remove(_ path: String, _ pass: inout Pass) throws(QuarryError) {

@@ -65,22 +65,37 @@ public enum JSONArticleReader {
     /// A `.jsonl` file: an article per non-blank line; line k's id defaults to
     /// `defaultID:k`.
     public static func readLines(_ bytes: [UInt8], defaultID: String, file: String) -> ParsedFile {
-        var warnings: [CorpusWarning] = []
         var articles: [Article] = []
-        let content = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(bytes.dropFirst(3)) : bytes
+        let warnings = forEachLine(bytes, defaultID: defaultID, file: file) { articles.append($0) }
+        return ParsedFile(articles: articles, warnings: warnings)
+    }
+
+    /// A `.jsonl` file read a line at a time: each article goes to `body` as
+    /// soon as it is decoded, so a file of any number of articles is never held
+    /// parsed whole. Returns the warnings.
+    static func forEachLine(
+        _ bytes: [UInt8], defaultID: String, file: String, _ body: (Article) throws -> Void
+    ) rethrows -> [CorpusWarning] {
+        var warnings: [CorpusWarning] = []
+        var articles = 0
         var number = 0
-        for line in content.split(separator: 0x0A, omittingEmptySubsequences: false) {
+        var start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        while start <= bytes.count {
+            let end = bytes[start...].firstIndex(of: 0x0A) ?? bytes.count
             number += 1
-            let trimmed = line.last == 0x0D ? line.dropLast() : line
-            if trimmed.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
-            if let article = decode(Array(trimmed), defaultID: "\(defaultID):\(number)", file: file, line: number, warnings: &warnings) {
-                articles.append(article)
+            var line = bytes[start..<end]
+            start = end + 1
+            if line.last == 0x0D { line = line.dropLast() }
+            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+            if let article = decode(Array(line), defaultID: "\(defaultID):\(number)", file: file, line: number, warnings: &warnings) {
+                articles += 1
+                try body(article)
             }
         }
-        if articles.isEmpty && warnings.isEmpty {
+        if articles == 0 && warnings.isEmpty {
             warnings.append(CorpusWarning(file: file, line: nil, message: "the file is empty; nothing indexed"))
         }
-        return ParsedFile(articles: articles, warnings: warnings)
+        return warnings
     }
 
     static func decode(_ bytes: [UInt8], defaultID: String, file: String, line: Int?, warnings: inout [CorpusWarning]) -> Article? {

@@ -168,7 +168,9 @@ import QuarryProtocol
         let bytes = try #require(CorpusScanner.readFile(file.path, relativePath: file.relativePath, warnings: &warnings))
         let articles = file.format.read(bytes, relativePath: file.relativePath).articles
         try writer.replaceFile(FileRecord(path: file.relativePath, size: file.size, modified: file.modified,
-                                          hash: FNV1a64.hex(bytes), articles: 1, comments: 1), articles: articles, seen: nil)
+                                          hash: FNV1a64.hex(bytes), articles: 1, comments: 1), seen: nil) { each in
+            try articles.forEach(each)
+        }
         try writer.commit()
         writer.close()
 
@@ -202,8 +204,9 @@ import QuarryProtocol
             let bytes = try #require(CorpusScanner.readFile(file.path, relativePath: file.relativePath, warnings: &warnings))
             let articles = file.format.read(bytes, relativePath: file.relativePath).articles
             try writer.replaceFile(FileRecord(path: file.relativePath, size: file.size, modified: file.modified,
-                                              hash: FNV1a64.hex(bytes), articles: 1, comments: articles[0].comments.count),
-                                   articles: articles, seen: seen)
+                                              hash: FNV1a64.hex(bytes), articles: 0, comments: 0), seen: seen) { each in
+                try articles.forEach(each)
+            }
         }
         try writer.commit()
         writer.close()
