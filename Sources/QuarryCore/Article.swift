@@ -23,6 +23,13 @@ public struct Article: Sendable, Equatable {
         self.comments = comments
     }
 
+    /// The bytes of text of one of its documents: 0 is the article (title and
+    /// paragraphs), k its k-th comment, in the order DocumentBuilder makes them.
+    func textBytes(ofDocument position: Int) -> Int {
+        guard position > 0 else { return paragraphs.reduce(title.utf8.count) { $0 + $1.utf8.count } }
+        return comments[position - 1].text.utf8.count
+    }
+
     /// Comment k (1-based) of article X has the id `X#k`.
     public func commentID(_ index: Int) -> String { "\(id)#\(index + 1)" }
 }

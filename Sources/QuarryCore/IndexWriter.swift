@@ -179,12 +179,21 @@ final class IndexWriter {
         try mapErrors {
             try markDirty(documentsWithTerm: IndexSchema.fileTerm(record.path))
             try database.deleteDocuments(withTerm: IndexSchema.fileTerm(record.path))
-            // Documents of this file not yet committed.
+            // Documents and text of this file not yet committed.
             var unsaved = 0
+            var unsavedBytes = 0
             try produce { article in
                 record.articles += 1
                 record.comments += article.comments.count
+                var position = 0
                 try builder.forEachDocument(for: article, file: record.path) { idTerm, document, keys in
+                    // Xapian holds about 25 bytes per byte of text until a commit (a 110 MB
+                    // .jsonl of long articles peaked at 747 MB in batches of 20,000
+                    // documents), so the text written bounds a batch too.
+                    let bytes = article.textBytes(ofDocument: position)
+                    position += 1
+                    pendingBytes += bytes
+                    unsavedBytes += bytes
                     try database.replace(uniqueTerm: idTerm, with: document)
                     if let keys, seen?.insert([IndexSchema.Prefix.fingerprint + keys.fingerprint] + keys.bands) ?? true {
                         try markDirty(fingerprint: keys.fingerprint)
@@ -194,17 +203,17 @@ final class IndexWriter {
                     // A file of more documents than a batch (a thread of 100,000 comments
                     // held 1.2 GB in Xapian's buffers) is committed in parts; its signature
                     // comes with the last, so a run killed in between reindexes the file.
-                    if unsaved >= batchDocuments {
+                    if unsaved >= batchDocuments || unsavedBytes >= batchBytes {
                         try database.commit()
                         pendingDocuments = 0
                         pendingBytes = 0
                         unsaved = 0
+                        unsavedBytes = 0
                     }
                 }
             }
             try storeRecord(record)
         }
-        pendingBytes += Int(record.size)
         try commitIfBatchFull()
         return record
     }

@@ -21,7 +21,9 @@ public struct IndexOptions: Sendable {
     public var lockWait: LockWait
     /// Commit after this many documents…
     public var batchDocuments: Int
-    /// …or this many bytes of corpus input, whichever comes first.
+    /// …or once this many bytes of text (titles, paragraphs, comments) are
+    /// written, whichever comes first: Xapian's memory until a commit follows
+    /// the text more than the document count.
     public var batchBytes: Int
     /// Larger files are refused with a warning rather than read into memory.
     public var maxFileBytes: Int64
@@ -34,7 +36,7 @@ public struct IndexOptions: Sendable {
     public var nearThreshold: Double?
 
     public init(language: String? = nil, lockWait: LockWait = .none, batchDocuments: Int = 20_000,
-                batchBytes: Int = 64 << 20, maxFileBytes: Int64 = 256 << 20, shards: Int? = nil, nearThreshold: Double? = nil) {
+                batchBytes: Int = 8 << 20, maxFileBytes: Int64 = 256 << 20, shards: Int? = nil, nearThreshold: Double? = nil) {
         self.shards = shards
         self.language = language
         self.lockWait = lockWait

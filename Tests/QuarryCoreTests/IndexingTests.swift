@@ -81,6 +81,26 @@ import QuarryProtocol
         #expect(try Searcher(indexPath: path).database.metadataKeys(prefix: IndexSchema.Metadata.filePrefix).count == 1)
     }
 
+    /// Xapian's memory until a commit follows the text, not the document count:
+    /// a few long articles pass the byte limit long before the document limit.
+    @Test func aFileOfMoreTextThanABatchIsCommittedInParts() throws {
+        let corpus = try TemporaryDirectory("quarry-long-articles")
+        let path = corpus.path + ".index"
+        defer {
+            corpus.remove()
+            try? FileManager.default.removeItem(atPath: path)
+        }
+        let paragraph = String(repeating: "A long paragraph of plain words. ", count: 100)
+        let lines = (0..<8).map { #"{"id":"long/\#($0)","title":"Long article \#($0)","body":["\#(paragraph)"]}"# }
+        try corpus.write("dump.jsonl", lines.joined(separator: "\n") + "\n")
+        let whole = try Indexer.run(corpus: corpus.path, index: path + "-whole", logger: quietLogger)
+        defer { try? FileManager.default.removeItem(atPath: path + "-whole") }
+        // About 3,300 bytes an article: a 10,000-byte batch is full every three or four.
+        let parts = try Indexer.run(corpus: corpus.path, index: path, options: IndexOptions(batchBytes: 10_000), logger: quietLogger)
+        #expect(parts.revision >= whole.revision + 2)
+        #expect(parts.totalArticles == 8 && whole.totalArticles == 8)
+    }
+
     @Test func touchingNothingReindexesNothing() throws {
         let fixture = try Fixture()
         defer { fixture.remove() }
