@@ -35,7 +35,7 @@ public final class QuarryServer: Service {
         defer { pool.shutdown() }
         let dispatcher = RequestDispatcher(pool: pool, metrics: metrics, logger: logger)
 
-        let (serverChannel, ownedInode) = try await bind()
+        let (serverChannel, ownedInode) = try await bind(dispatcher: dispatcher, metrics: metrics)
         let path = configuration.socketPath
         defer {
             if let ownedInode { SocketFile.remove(path, inode: ownedInode) }
@@ -50,16 +50,14 @@ public final class QuarryServer: Service {
             "threads": "\(configuration.searcherThreads)",
         ])
 
-        let configuration = configuration
         let logger = logger
         try await withGracefulShutdownHandler {
+            // One task per connection, only to wait for it: run() returns once every
+            // connection has written what it owes and closed.
             try await withThrowingDiscardingTaskGroup { group in
                 try await serverChannel.executeThenClose { inbound in
-                    for try await accepted in inbound {
-                        group.addTask {
-                            await Self.serve(accepted, configuration: configuration, dispatcher: dispatcher,
-                                             metrics: metrics, logger: logger)
-                        }
+                    for try await channel in inbound {
+                        group.addTask { await Self.awaitClosed(channel) }
                     }
                 }
             }
@@ -70,22 +68,31 @@ public final class QuarryServer: Service {
         logger.info("stopped", metadata: ["requests": "\(metrics.snapshot(searcherThreads: 0).requests)"])
     }
 
-    private static func serve(
-        _ accepted: (channel: NIOAsyncChannel<LineFrame, ByteBuffer>, peer: PeerCredentials?),
-        configuration: ServerConfiguration, dispatcher: RequestDispatcher, metrics: ServerMetrics, logger: Logger
-    ) async {
-        var logger = logger
-        logger[metadataKey: "peer"] = "\(accepted.peer.map(\.description) ?? "unknown")"
-        let channel = accepted.channel
-        func refuse(_ error: RPCError) async {
-            try? await channel.executeThenClose { _, outbound in
-                try await outbound.write(RequestDispatcher.errorLine(error))
+    private static func awaitClosed(_ channel: Channel) async {
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                try? await channel.closeFuture.get()
+            } onGracefulShutdown: {
+                channel.pipeline.fireUserInboundEventTriggered(ConnectionHandler.StopReading())
             }
+        } onCancel: {
+            channel.close(promise: nil)
         }
-        guard accepted.peer?.isAllowed(uids: configuration.allowedUIDs, gids: configuration.allowedGIDs)
+    }
+
+    /// Sets up an accepted connection's pipeline, on its event loop, before it
+    /// reads anything: a refusal, or the handlers that serve it.
+    private static func setUp(
+        _ channel: Channel, peer: PeerCredentials?,
+        configuration: ServerConfiguration, dispatcher: RequestDispatcher, metrics: ServerMetrics, logger: Logger
+    ) throws {
+        var logger = logger
+        logger[metadataKey: "peer"] = "\(peer.map(\.description) ?? "unknown")"
+        let pipeline = channel.pipeline.syncOperations
+        guard peer?.isAllowed(uids: configuration.allowedUIDs, gids: configuration.allowedGIDs)
                 ?? (configuration.allowedUIDs.isEmpty && configuration.allowedGIDs.isEmpty) else {
             logger.warning("refused a peer not in --allow-uid/--allow-gid")
-            await refuse(RPCError(code: RPCError.forbidden, message: "this user may not query the daemon"))
+            try pipeline.addHandler(RefusalHandler(RPCError(code: RPCError.forbidden, message: "this user may not query the daemon")))
             return
         }
         let room = DescriptorBudget.connections(searcherThreads: configuration.searcherThreads)
@@ -97,17 +104,21 @@ public final class QuarryServer: Service {
             } else {
                 logger.warning("refused a connection: at the connection limit", metadata: ["limit": "\(limit)"])
             }
-            await refuse(RPCError(code: RPCError.overloaded, message: "the daemon has \(limit) connections open; try again later"))
+            try pipeline.addHandler(RefusalHandler(RPCError(code: RPCError.overloaded, message: "the daemon has \(limit) connections open; try again later")))
             return
         }
-        defer { metrics.closeConnection() }
-        await Connection(channel: channel, peer: accepted.peer, configuration: configuration,
-                         dispatcher: dispatcher, logger: logger).run()
+        channel.closeFuture.whenComplete { _ in metrics.closeConnection() }
+        if configuration.idleTimeout > 0 {
+            try pipeline.addHandler(IdleStateHandler(readTimeout: .milliseconds(Int64(configuration.idleTimeout * 1000))))
+            try pipeline.addHandler(CloseOnIdleHandler())
+        }
+        try pipeline.addHandler(ByteToMessageHandler(LineFrameDecoder(maxLength: configuration.maxLineBytes)))
+        try pipeline.addHandler(ConnectionHandler(dispatcher: dispatcher, configuration: configuration, logger: logger))
     }
 
     /// Binds the socket (or adopts systemd's), returning the channel and, when
     /// we created the socket file, its inode for removal at exit.
-    private func bind() async throws -> (NIOAsyncChannel<(channel: NIOAsyncChannel<LineFrame, ByteBuffer>, peer: PeerCredentials?), Never>, UInt64?) {
+    private func bind(dispatcher: RequestDispatcher, metrics: ServerMetrics) async throws -> (NIOAsyncChannel<Channel, Never>, UInt64?) {
         let configuration = configuration
         let logger = logger
         let bootstrap = ServerBootstrap(group: group)
@@ -120,16 +131,14 @@ public final class QuarryServer: Service {
             // A client may send its requests and shut down its write side (as `socat` does
             // at end of input) and still expect every reply.
             .childChannelOption(.allowRemoteHalfClosure, value: true)
-        let initializer: @Sendable (Channel) -> EventLoopFuture<(channel: NIOAsyncChannel<LineFrame, ByteBuffer>, peer: PeerCredentials?)> = { channel in
+        let initializer: @Sendable (Channel) -> EventLoopFuture<Channel> = { channel in
             PeerCredentials.of(channel).flatMapThrowing { peer in
-                if configuration.idleTimeout > 0 {
-                    try channel.pipeline.syncOperations.addHandler(
-                        IdleStateHandler(readTimeout: .milliseconds(Int64(configuration.idleTimeout * 1000))))
-                    try channel.pipeline.syncOperations.addHandler(CloseOnIdleHandler())
-                }
-                try channel.pipeline.syncOperations.addHandler(
-                    ByteToMessageHandler(LineFrameDecoder(maxLength: configuration.maxLineBytes)))
-                return (try NIOAsyncChannel(wrappingChannelSynchronously: channel), peer)
+                try Self.setUp(channel, peer: peer, configuration: configuration, dispatcher: dispatcher, metrics: metrics, logger: logger)
+                return channel
+            }.flatMapErrorThrowing { error in
+                // NIO drops a channel whose initializer failed without closing it.
+                channel.close(promise: nil)
+                throw error
             }
         }
         if let fd = SystemdActivation.listeningSocket() {

@@ -22,9 +22,10 @@ public enum RequestParser {
         guard String(validating: data, as: UTF8.self) != nil else {
             return (.null, .failure(RPCError(code: RPCError.parseError, message: "the request is not valid UTF-8")))
         }
-        let envelope: RPCEnvelope
+        // One decode: the envelope's fields first, then the params of the method it names.
+        let request: Request
         do {
-            envelope = try JSONDecoder().decode(RPCEnvelope.self, from: data)
+            request = try JSONDecoder().decode(Request.self, from: data)
         } catch let error as DecodingError {
             switch error {
             case .dataCorrupted(let context) where context.codingPath.isEmpty:
@@ -37,50 +38,78 @@ public enum RequestParser {
         } catch {
             return (.null, .failure(RPCError(code: RPCError.parseError, message: "the request is not valid JSON")))
         }
-        let id = envelope.id
-        guard envelope.jsonrpc == "2.0" else {
-            return (id ?? .null, .failure(RPCError(code: RPCError.invalidRequest, message: "\"jsonrpc\" must be \"2.0\"")))
-        }
-        guard let name = envelope.method else {
-            return (id ?? .null, .failure(RPCError(code: RPCError.invalidRequest, message: "the request has no \"method\"")))
-        }
-        guard let method = RPCMethod(rawValue: name) else {
-            let known = RPCMethod.allCases.map(\.rawValue).joined(separator: ", ")
-            return (id ?? .null, .failure(RPCError(code: RPCError.methodNotFound, message: "no method '\(name)'; the methods are \(known)")))
-        }
-        return (id, Result { () throws(RPCError) -> ParsedRequest in try parse(method, data) })
+        return (request.id, request.outcome)
     }
 
-    private static func parse(_ method: RPCMethod, _ data: Data) throws(RPCError) -> ParsedRequest {
+    /// A request line as decoded: the envelope's errors are thrown (they
+    /// leave no id to answer with), the checks on the envelope and the errors
+    /// in the params are kept as the outcome, to be answered with the id.
+    private struct Request: Decodable {
+        var id: RPCID?
+        var outcome: Result<ParsedRequest, RPCError>
+
+        fileprivate enum CodingKeys: String, CodingKey { case jsonrpc, id, method, params }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            // In the order, and with the presence rules, of `RPCEnvelope`'s synthesized
+            // decoding: `"id": null` is a notification, as it always was here.
+            let jsonrpc = try container.decodeIfPresent(String.self, forKey: .jsonrpc)
+            id = try container.decodeIfPresent(RPCID.self, forKey: .id)
+            let name = try container.decodeIfPresent(String.self, forKey: .method)
+            guard jsonrpc == "2.0" else {
+                id = id ?? .null
+                outcome = .failure(RPCError(code: RPCError.invalidRequest, message: "\"jsonrpc\" must be \"2.0\""))
+                return
+            }
+            guard let name else {
+                id = id ?? .null
+                outcome = .failure(RPCError(code: RPCError.invalidRequest, message: "the request has no \"method\""))
+                return
+            }
+            guard let method = RPCMethod(rawValue: name) else {
+                let known = RPCMethod.allCases.map(\.rawValue).joined(separator: ", ")
+                id = id ?? .null
+                outcome = .failure(RPCError(code: RPCError.methodNotFound, message: "no method '\(name)'; the methods are \(known)"))
+                return
+            }
+            outcome = Result { () throws(RPCError) -> ParsedRequest in try RequestParser.parse(method, container) }
+        }
+    }
+
+    private typealias Container = KeyedDecodingContainer<Request.CodingKeys>
+
+    private static func parse(_ method: RPCMethod, _ container: Container) throws(RPCError) -> ParsedRequest {
         switch method {
-        case .search: .search(try params(data))
-        case .get: .get(try params(data))
-        case .similar: .similar(try params(data))
-        case .duplicates: .duplicates(try optionalParams(data) ?? DuplicatesRequest())
-        case .suggest: .suggest(try params(data))
+        case .search: .search(try params(container))
+        case .get: .get(try params(container))
+        case .similar: .similar(try params(container))
+        case .duplicates: .duplicates(try optionalParams(container) ?? DuplicatesRequest())
+        case .suggest: .suggest(try params(container))
         case .stats: .stats
         case .ping: .ping
         }
     }
 
-    private struct ParamsOnly<P: Decodable>: Decodable {
-        var params: P?
-    }
-
-    private static func params<P: Decodable>(_ data: Data) throws(RPCError) -> P {
-        guard let params: P = try optionalParams(data) else {
+    private static func params<P: Decodable>(_ container: Container) throws(RPCError) -> P {
+        guard let params: P = try optionalParams(container) else {
             throw RPCError(code: RPCError.invalidParams, message: "this method needs \"params\"")
         }
         return params
     }
 
-    private static func optionalParams<P: Decodable>(_ data: Data) throws(RPCError) -> P? {
+    private static func optionalParams<P: Decodable>(_ container: Container) throws(RPCError) -> P? {
         do {
-            return try JSONDecoder().decode(ParamsOnly<P>.self, from: data).params
+            return try container.decodeIfPresent(P.self, forKey: .params)
         } catch let error as DecodingError {
             throw RPCError(code: RPCError.invalidParams, message: "invalid params: \(error.fieldDescription)")
         } catch {
-            throw RPCError(code: RPCError.invalidParams, message: "invalid params")
+            // JSON text the decoder checks only when it reads it (a raw control
+            // character in a string) fails here with its own error type, which only a
+            // top-level decode turns into a DecodingError; decoded apart, as the
+            // params once were, it read "not valid JSON". No params type throws
+            // anything else.
+            throw RPCError(code: RPCError.invalidParams, message: "invalid params: not valid JSON")
         }
     }
 }

@@ -91,6 +91,35 @@ struct DaemonRobustnessTests {
         daemon.stop()
     }
 
+    @Test func aClientThatShutsDownItsWriteSideAndReadsLateGetsEveryReplyInOrder() throws {
+        // As `socat` does at the end of its input: send everything, shut down the write
+        // side, then read. The replies are far more than the socket holds, and the last
+        // request is a notification: the daemon must not close before the replies it
+        // has already handed to the socket layer are out.
+        let daemon = try Daemon(index: try SharedIndex.path())
+        let connection = try RawConnection(path: daemon.socketPath)
+        var batch = ""
+        for number in 0..<120 {
+            batch += #"{"jsonrpc":"2.0","id":\#(number),"method":"search","params":{"query":"the OR a","limit":100}}"# + "\n"
+        }
+        batch += #"{"jsonrpc":"2.0","method":"ping"}"# + "\n"
+        try connection.send(batch)
+        connection.shutdownWrite()
+        usleep(useconds_t(TestTime.milliseconds(1_000)) * 1000)
+        var bytes = 0
+        for number in 0..<120 {
+            let line = try #require(try connection.readLine(), "the connection closed after \(number) replies")
+            bytes += line.utf8.count
+            let reply = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            #expect(reply["id"] as? Int == number)
+            #expect(reply["result"] != nil)
+        }
+        #expect(try connection.readLine() == nil, "the connection should close once every reply is written")
+        #expect(bytes > 1 << 20, "the replies should be more than the socket buffers hold")
+        try expectServing(daemon)
+        daemon.stop()
+    }
+
     @Test func tooManyRequestsInFlightOrConnectionsGetOverloaded() throws {
         let daemon = try Daemon(index: try SharedIndex.path(), arguments: ["--max-in-flight", "4", "--max-connections", "2"])
         let connection = try RawConnection(path: daemon.socketPath)
