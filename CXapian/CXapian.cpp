@@ -86,6 +86,19 @@ cx_termlist *collect(Xapian::TermIterator it, const Xapian::TermIterator &end, C
     return list.release();
 }
 
+// At most `limit` items after `after` (from the first when it is empty): one page of a long walk.
+template <class Count>
+cx_termlist *collect_page(Xapian::TermIterator it, const Xapian::TermIterator &end, const std::string &after,
+                          size_t limit, Count count) {
+    auto list = std::make_unique<cx_termlist>();
+    if (!after.empty()) {
+        it.skip_to(after);
+        if (it != end && *it == after) ++it;
+    }
+    for (; it != end && list->items.size() < limit; ++it) list->items.emplace_back(*it, count(it));
+    return list.release();
+}
+
 Xapian::WritableDatabase &writer(cx_db *db) {
     auto *w = dynamic_cast<Xapian::WritableDatabase *>(db->db.get());
     if (!w) throw Xapian::InvalidOperationError("database is open read-only");
@@ -292,32 +305,18 @@ cx_termlist *cx_db_metadata_keys(cx_db *db, const char *prefix, size_t len, cx_e
 cx_termlist *cx_db_allterms_page(cx_db *db, const char *prefix, size_t len, const char *after, size_t afterlen,
                                  size_t limit, cx_error **err) {
     return guard(err, [&] {
-        const std::string p = bytes(prefix, len), a = bytes(after, afterlen);
-        auto list = std::make_unique<cx_termlist>();
-        Xapian::TermIterator it = db->db->allterms_begin(p);
-        const Xapian::TermIterator end = db->db->allterms_end(p);
-        if (!a.empty()) {
-            it.skip_to(a);
-            if (it != end && *it == a) ++it;
-        }
-        for (; it != end && list->items.size() < limit; ++it) list->items.emplace_back(*it, it.get_termfreq());
-        return list.release();
+        const std::string p = bytes(prefix, len);
+        return collect_page(db->db->allterms_begin(p), db->db->allterms_end(p), bytes(after, afterlen), limit,
+                            [](const Xapian::TermIterator &it) { return it.get_termfreq(); });
     });
 }
 
 cx_termlist *cx_db_metadata_keys_page(cx_db *db, const char *prefix, size_t len, const char *after, size_t afterlen,
                                       size_t limit, cx_error **err) {
     return guard(err, [&] {
-        const std::string p = bytes(prefix, len), a = bytes(after, afterlen);
-        auto list = std::make_unique<cx_termlist>();
-        Xapian::TermIterator it = db->db->metadata_keys_begin(p);
-        const Xapian::TermIterator end = db->db->metadata_keys_end(p);
-        if (!a.empty()) {
-            it.skip_to(a);
-            if (it != end && *it == a) ++it;
-        }
-        for (; it != end && list->items.size() < limit; ++it) list->items.emplace_back(*it, 0);
-        return list.release();
+        const std::string p = bytes(prefix, len);
+        return collect_page(db->db->metadata_keys_begin(p), db->db->metadata_keys_end(p), bytes(after, afterlen),
+                            limit, [](const Xapian::TermIterator &) { return 0; });
     });
 }
 
