@@ -106,6 +106,15 @@ public enum IndexSchema {
         name.lowercased().split(whereSeparator: \.isWhitespace).joined(separator: " ")
     }
 
+    /// A prefix every file key under `pathPrefix` starts with. A path too long
+    /// for a key keeps a head of `maxTermBody - 17` bytes less the character the
+    /// cut ends in (`term`), so a prefix of whole characters shorter than that
+    /// head is kept whole; for a longer one only the prefix of all file keys is
+    /// sure, and the records' own paths decide.
+    static func metadataKeyPrefix(forFilesUnder pathPrefix: String) -> String {
+        Metadata.filePrefix + (pathPrefix.utf8.count < maxTermBody - 17 ? pathPrefix : "")
+    }
+
     public static func metadataKey(forFile relativePath: String) -> String {
         // Metadata keys share Xapian's key-length limit with terms.
         term(Metadata.filePrefix, relativePath)

@@ -134,9 +134,7 @@ final class IndexWriter {
     /// `pathPrefix`, in path order, a page at a time: memory does not grow with
     /// the number of files. `body` may remove the file it is given.
     func forEachFileRecord(pathPrefix: String = "", _ body: (FileRecord) throws(QuarryError) -> Void) throws(QuarryError) {
-        // A long path's key is cut and hashed (IndexSchema.term): past that length
-        // every key is read and the paths inside the records are compared.
-        let keyPrefix = IndexSchema.Metadata.filePrefix + (pathPrefix.utf8.count < IndexSchema.maxTermBody - 17 ? pathPrefix : "")
+        let keyPrefix = IndexSchema.metadataKeyPrefix(forFilesUnder: pathPrefix)
         try mapErrors {
             try forEachMetadataKey(prefix: keyPrefix) { key in
                 let value = try database.metadata(key)

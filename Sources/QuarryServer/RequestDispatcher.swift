@@ -82,6 +82,12 @@ struct RequestDispatcher: Sendable {
         return buffer
     }
 
+    /// The id of a request, if it has a readable one: for error replies made
+    /// without running the request.
+    static func peekID(_ line: ByteBuffer) -> RPCID {
+        (try? JSONDecoder().decode(RPCEnvelope.self, from: Data(line.readableBytesView)))?.id ?? .null
+    }
+
     /// An error reply for a request that never reached a method (too long, overloaded).
     static func errorLine(id: RPCID = .null, _ error: RPCError) -> ByteBuffer {
         encode(id: id, .failure(error))

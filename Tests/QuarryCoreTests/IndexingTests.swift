@@ -235,3 +235,23 @@ import QuarryProtocol
         #expect(try ids("\"good line\"") == ["bad:1"])
     }
 }
+
+/// The keys of file signatures, walked by directory prefix to find removed files.
+struct FileKeyPrefixTests {
+    /// A path too long for a key is cut and hashed; a directory prefix must still
+    /// find it, however the cut falls between characters.
+    @Test(arguments: ["a", "é", "語", "😀"])
+    func everyFileUnderADirectoryHasAKeyStartingWithItsPrefix(character: String) {
+        // Directories of 200 to 230 bytes, so the cut falls inside a character at
+        // every offset; each prefix given must hold for every file under it.
+        for length in 200...IndexSchema.maxTermBody {
+            var directory = String(repeating: "x", count: length % character.utf8.count)
+            while directory.utf8.count + character.utf8.count <= length { directory += character }
+            let path = directory + String(repeating: character, count: 100)
+            #expect(IndexSchema.metadataKey(forFile: path).hasPrefix(IndexSchema.metadataKeyPrefix(forFilesUnder: directory)),
+                    "a directory of \(directory.utf8.count) bytes")
+        }
+        // Past the bound only the prefix of all files is sure.
+        #expect(IndexSchema.metadataKeyPrefix(forFilesUnder: String(repeating: "a", count: 300)) == IndexSchema.Metadata.filePrefix)
+    }
+}
