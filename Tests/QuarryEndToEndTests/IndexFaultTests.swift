@@ -189,10 +189,9 @@ import Testing
 
     /// Writes `megabytes` MiB of text as one article: a title, paragraphs, no comments.
     static func writeBigArticle(_ path: String, megabytes: Int) throws {
-        guard let handle = FileHandle(forWritingAtPath: path) ?? {
-            FileManager.default.createFile(atPath: path, contents: nil)
-            return FileHandle(forWritingAtPath: path)
-        }() else { throw TestFailure(description: "cannot write \(path)") }
+        guard FileManager.default.fileExists(atPath: path) || FileManager.default.createFile(atPath: path, contents: nil),
+              let handle = FileHandle(forWritingAtPath: path)
+        else { throw TestFailure(description: "cannot write \(path)") }
         defer { try? handle.close() }
         try handle.write(contentsOf: Data("A very long article\n".utf8))
         let paragraph = Data((0..<1024).map { "word\($0 % 997) " }.joined().utf8 + [0x0A])
@@ -286,7 +285,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let corpus = directory + "/corpus"
         try FileManager.default.createDirectory(atPath: corpus, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: corpus + "/dump.jsonl", contents: nil)
+        try #require(FileManager.default.createFile(atPath: corpus + "/dump.jsonl", contents: nil))
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: corpus + "/dump.jsonl"))
         var generator = SplitMix(seed: 2)
         func words(_ count: Int) -> String {
