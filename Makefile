@@ -41,7 +41,7 @@ test-long: deps
 # libFuzzer over the corpus readers, the request parser and the query path
 # (FUZZ_SECONDS each; FUZZ_TARGETS to choose). Prints executions and crashes per target.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= text json jsonl protocol query
+FUZZ_TARGETS ?= text json jsonl protocol query reply
 fuzz: deps
 	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(FUZZ_TARGETS)
 

@@ -4,14 +4,14 @@
 # under Fuzz/crashes/<target>/; move each into Fuzz/regressions/<target>/ once
 # fixed, where the test suite replays it (FuzzRegressionTests).
 #
-#   scripts/fuzz.sh [TARGET...]        (default: text json jsonl protocol query)
+#   scripts/fuzz.sh [TARGET...]        (default: text json jsonl protocol query reply)
 #   FUZZ_SECONDS=300 scripts/fuzz.sh query
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-60}
 scratch=${FUZZ_SCRATCH:-.build-fuzz}
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(text json jsonl protocol query)
+[ ${#targets[@]} -gt 0 ] || targets=(text json jsonl protocol query reply)
 
 swift build -c debug --product quarry-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING --scratch-path "$scratch" >&2
 binary="$scratch/debug/quarry-fuzz"

@@ -29,16 +29,28 @@ public enum QuarryClientError: Error, Sendable, CustomStringConvertible {
 ///     let client = try await QuarryClient.connect(socketPath: "/run/user/1000/quarry/quarry.sock")
 ///     let page = try await client.search(SearchRequest(query: "sanctions", limit: 5))
 ///     try await client.close()
+///
+/// For the lowest latency, make calls from a task that prefers the
+/// connection's executor: the request is then written and its reply decoded on
+/// the connection's own thread, with no hand-over between threads each way
+/// (docs/PERFORMANCE.md has the figures).
+///
+///     let page = try await withTaskExecutorPreference(client.executor) {
+///         try await client.search(SearchRequest(query: "sanctions", limit: 5))
+///     }
 public final class QuarryClient: Sendable {
     private let channel: Channel
     private let handler: ReplyMatcher
     private let nextID = NIOLockedValueBox<Int64>(1)
     private let ownedGroup: MultiThreadedEventLoopGroup?
+    /// Runs tasks that prefer it on the connection's event-loop thread.
+    public let executor: any TaskExecutor
 
     private init(channel: Channel, handler: ReplyMatcher, ownedGroup: MultiThreadedEventLoopGroup?) {
         self.channel = channel
         self.handler = handler
         self.ownedGroup = ownedGroup
+        self.executor = EventLoopTaskExecutor(channel.eventLoop)
     }
 
     /// Connects to the daemon at `socketPath`.
@@ -72,7 +84,7 @@ public final class QuarryClient: Sendable {
     }
 
     public func search(_ request: SearchRequest) async throws(QuarryClientError) -> SearchResponse {
-        try await call(.search, request)
+        try await call(method: RPCMethod.search.rawValue, request, reading: SearchResponse.init(reading:))
     }
 
     public func get(id: String) async throws(QuarryClientError) -> GetResult {
@@ -103,6 +115,14 @@ public final class QuarryClient: Sendable {
     public func call<Params: Codable & Sendable, Result: Codable & Sendable>(
         method: String, _ params: Params, as: Result.Type = Result.self
     ) async throws(QuarryClientError) -> Result {
+        try await call(method: method, params, reading: nil)
+    }
+
+    /// `reading`: a `JSONReader` for the result, tried before `JSONDecoder`,
+    /// which then only reads what it could not (error replies among them).
+    private func call<Params: Codable & Sendable, Result: Codable & Sendable>(
+        method: String, _ params: Params, reading: ((inout JSONReader) throws(JSONReader.Failure) -> Result)?
+    ) async throws(QuarryClientError) -> Result {
         let id = nextID.withLockedValue { value in
             defer { value += 1 }
             return value
@@ -121,6 +141,12 @@ public final class QuarryClient: Sendable {
             reply = try await handler.send(ByteBuffer(bytes: line), on: channel).get()
         } catch {
             throw .connection("the connection to the daemon broke: \(error)")
+        }
+        if let reading, let response = try? RPCResponse.read(reply.readableBytesView, result: reading) {
+            guard response.id == .number(id) else {
+                throw .protocolViolation("reply id \(response.id) for request \(id)")
+            }
+            return response.result
         }
         let data = Data(reply.readableBytesView)
         let decoder = JSONDecoder()
@@ -176,19 +202,26 @@ private final class ReplyMatcher: ChannelInboundHandler, @unchecked Sendable {
 
     func send(_ line: ByteBuffer, on channel: Channel) -> EventLoopFuture<ByteBuffer> {
         let promise = channel.eventLoop.makePromise(of: ByteBuffer.self)
-        channel.eventLoop.execute {
-            if let refusal = self.refusal {
-                promise.succeed(refusal)
-                return
-            }
-            guard channel.isActive else {
-                promise.fail(ChannelError.ioOnClosedChannel)
-                return
-            }
-            self.waiting.append(promise)
-            channel.writeAndFlush(line, promise: nil)
+        // A caller on the connection's executor is already on the loop: no task to queue.
+        if channel.eventLoop.inEventLoop {
+            enqueue(line, promise, on: channel)
+        } else {
+            channel.eventLoop.execute { self.enqueue(line, promise, on: channel) }
         }
         return promise.futureResult
+    }
+
+    private func enqueue(_ line: ByteBuffer, _ promise: EventLoopPromise<ByteBuffer>, on channel: Channel) {
+        if let refusal {
+            promise.succeed(refusal)
+            return
+        }
+        guard channel.isActive else {
+            promise.fail(ChannelError.ioOnClosedChannel)
+            return
+        }
+        waiting.append(promise)
+        channel.writeAndFlush(line, promise: nil)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -208,5 +241,20 @@ private final class ReplyMatcher: ChannelInboundHandler, @unchecked Sendable {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         while let promise = waiting.popFirst() { promise.fail(error) }
         context.close(promise: nil)
+    }
+}
+
+/// A `TaskExecutor` over an event loop: a task that prefers it runs its jobs
+/// on the loop's thread, where the connection's reads and writes happen.
+private final class EventLoopTaskExecutor: TaskExecutor {
+    private let loop: any EventLoop
+
+    init(_ loop: any EventLoop) {
+        self.loop = loop
+    }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }

@@ -64,6 +64,9 @@ extension QuarryBench {
         @Flag(help: "Skip the in-process runs (daemon only).")
         var noInProcess = false
 
+        @Flag(help: "Run the daemon clients' tasks on Swift's global pool instead of their connection's thread (a hand-over between threads each way, as a caller that ignores QuarryClient.executor pays).")
+        var clientsOnPool = false
+
         @Flag(help: "Print the report as JSON.")
         var json = false
 
@@ -81,12 +84,13 @@ extension QuarryBench {
             let clientCounts = clients.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
             let budget: RunBudget = requests.map { .requests($0) } ?? .seconds(duration ?? 10)
             let (index, mix, mixOut, quarry, daemonThreads, socket) = (index, mix, mixOut, quarry, daemonThreads, socket)
-            let (inProcess, daemon) = (!noInProcess, !noDaemon)
+            let (inProcess, daemon, clientsOnPool) = (!noInProcess, !noDaemon, clientsOnPool)
             do {
                 let result = try waitFor { () async throws(BenchError) in
                     try await QueryBenchmark.run(
                         index: index, clients: clientCounts, budget: budget, mixPath: mix, mixOut: mixOut,
-                        quarryPath: quarry, daemonThreads: daemonThreads, socket: socket, inProcess: inProcess, daemon: daemon)
+                        quarryPath: quarry, daemonThreads: daemonThreads, socket: socket, inProcess: inProcess, daemon: daemon,
+                        clientsOnPool: clientsOnPool)
                 }
                 if json {
                     try printJSON(result)
@@ -389,7 +393,7 @@ func combine(_ mode: String, clients: Int, threads: Int, seconds elapsed: Double
 enum QueryBenchmark {
     static func run(
         index: String, clients: [Int], budget: RunBudget, mixPath: String?, mixOut: String?, quarryPath: String?,
-        daemonThreads: Int?, socket: String? = nil, inProcess: Bool, daemon: Bool
+        daemonThreads: Int?, socket: String? = nil, inProcess: Bool, daemon: Bool, clientsOnPool: Bool = false
     ) async throws(BenchError) -> QueryReport {
         guard FileManager.default.fileExists(atPath: index) else {
             throw BenchError("no index at '\(index)'; build one with 'quarry-bench index --corpus DIR --index \(index)'")
@@ -419,7 +423,8 @@ enum QueryBenchmark {
             for count in clients {
                 note("daemon at \(socket), \(count) client\(count == 1 ? "" : "s")…")
                 results.append(try await DaemonRunner.run(socket: socket, mix: mix, clients: count,
-                                                          serverThreads: daemonThreads ?? 0, budget: budget))
+                                                          serverThreads: daemonThreads ?? 0, budget: budget,
+                                                          onPool: clientsOnPool))
             }
         } else if daemon {
             let binary = quarryPath ?? executableDirectory() + "/quarry"
@@ -433,7 +438,8 @@ enum QueryBenchmark {
                 let outcome: Result<ModeResult, BenchError>
                 do {
                     outcome = .success(try await DaemonRunner.run(socket: server.socketPath, mix: mix, clients: count,
-                                                                  serverThreads: threads, budget: budget))
+                                                                  serverThreads: threads, budget: budget,
+                                                                  onPool: clientsOnPool))
                 } catch {
                     outcome = .failure(error)
                 }
@@ -541,9 +547,12 @@ final class ResultBox: @unchecked Sendable {
 
 /// Clients on real connections to the daemon, each closed-loop.
 enum DaemonRunner {
-    static func run(socket: String, mix: QueryMix, clients: Int, serverThreads: Int, budget: RunBudget) async throws(BenchError) -> ModeResult {
+    static func run(
+        socket: String, mix: QueryMix, clients: Int, serverThreads: Int, budget: RunBudget, onPool: Bool
+    ) async throws(BenchError) -> ModeResult {
         // The clients' sockets share one event-loop thread, as many clients of
-        // one process would; their JSON work runs on Swift's pool.
+        // one process would. Their tasks run there too (QuarryClient.executor),
+        // unless `onPool`: then each call crosses to that thread and back.
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         var connections: [QuarryClient] = []
         for _ in 0..<clients {
@@ -565,7 +574,7 @@ enum DaemonRunner {
         let queries = mix.queries
         let workers = await withTaskGroup(of: WorkerSamples.self) { group in
             for (number, client) in connections.enumerated() {
-                group.addTask {
+                group.addTask(executorPreference: onPool ? nil : client.executor) {
                     var samples = WorkerSamples()
                     var position = (number * 37) % queries.count
                     var done = 0

@@ -19,6 +19,9 @@ enum FuzzTarget: String, CaseIterable {
     /// A query string and options derived from the input, searched on a small
     /// index built from Corpus/ at startup.
     case query
+    /// A search reply as QuarryClient reads it (`JSONReader`), checked against
+    /// `JSONDecoder`: whatever the reader takes, `JSONDecoder` must read alike.
+    case reply
 
     func run(_ bytes: [UInt8]) {
         switch self {
@@ -27,6 +30,7 @@ enum FuzzTarget: String, CaseIterable {
         case .jsonl: Self.read(.jsonLines, bytes, name: "fuzz/input.jsonl")
         case .protocolLine: Self.request(bytes)
         case .query: QueryFuzzer.shared.run(bytes)
+        case .reply: Self.reply(bytes)
         }
     }
 
@@ -54,6 +58,14 @@ enum FuzzTarget: String, CaseIterable {
             // The error reply must encode whatever the request held.
             _ = try? JSONEncoder().encode(RPCErrorResponse(id: id ?? .null, error: error))
         }
+    }
+
+    private static func reply(_ bytes: [UInt8]) {
+        let read = try? JSONReader.read(bytes) { reader throws(JSONReader.Failure) in try SearchResponse(reading: &reader) }
+        guard let read else { return }
+        let decoded = try? JSONDecoder().decode(SearchResponse.self, from: Data(bytes))
+        // A disagreement is a finding: trap, so that libFuzzer keeps the input.
+        if decoded != read { fatalError("JSONReader read \(read), JSONDecoder \(String(describing: decoded))") }
     }
 
     private static func check(_ body: () throws(QuarryError) -> Void) {

@@ -4,12 +4,18 @@ import QuarryProtocol
 import Testing
 
 /// The daemon writes search pages with `JSONWriter`, everything else with
-/// `JSONEncoder`: both must give clients the same JSON.
+/// `JSONEncoder`: both must give clients the same JSON. QuarryClient reads
+/// them with `JSONReader`, and must get what `JSONDecoder` gets.
 @Suite struct JSONWriterTests {
     func written(_ page: SearchResponse) -> [UInt8] {
         var json = JSONWriter()
         page.write(to: &json)
         return json.bytes
+    }
+
+    /// What a client reads with `JSONReader`.
+    func read(_ bytes: some Sequence<UInt8>) throws -> SearchResponse {
+        try JSONReader.read(bytes) { reader throws(JSONReader.Failure) in try SearchResponse(reading: &reader) }
     }
 
     func object(_ bytes: some Sequence<UInt8>) throws -> NSDictionary {
@@ -29,6 +35,7 @@ import Testing
         let bytes = written(page)
         #expect(try JSONDecoder().decode(SearchResponse.self, from: Data(bytes)) == page)
         #expect(try object(bytes) == object(JSONEncoder().encode(page)))
+        #expect(try read(bytes) == page)
     }
 
     @Test func stringsAreEscapedAndNumbersReadBack() throws {
@@ -43,5 +50,6 @@ import Testing
         let bytes = written(page)
         #expect(try JSONDecoder().decode(SearchResponse.self, from: Data(bytes)) == page)
         #expect(try object(bytes) == object(JSONEncoder().encode(page)))
+        #expect(try read(bytes) == page)
     }
 }

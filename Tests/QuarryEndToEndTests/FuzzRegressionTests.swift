@@ -7,7 +7,7 @@ import Testing
 @Suite struct FuzzRegressionTests {
     static let fuzzDirectory = repositoryRoot + "/Fuzz"
 
-    @Test(arguments: ["text", "json", "jsonl", "protocol", "query"])
+    @Test(arguments: ["text", "json", "jsonl", "protocol", "query", "reply"])
     func crashInputsAndSeedsRunThroughTheTarget(target: String) throws {
         var inputs: [String] = []
         for kind in ["regressions", "seeds"] {
