@@ -335,7 +335,11 @@ public final class Searcher {
     }
 
     func decodeRecord(_ data: [UInt8]) throws -> DocumentRecord {
-        try decoder.decode(DocumentRecord.self, from: Data(data))
+        if let record = try? JSONReader.read(data, { reader throws(JSONReader.Failure) in try DocumentRecord(reading: &reader) }) {
+            return record
+        }
+        // What the reader refuses, JSONDecoder reads or words the error for.
+        return try decoder.decode(DocumentRecord.self, from: Data(data))
     }
 
     /// How many accounts, articles and copies share a comment's exact text; nil

@@ -19,7 +19,8 @@ enum FuzzTarget: String, CaseIterable {
     /// A query string and options derived from the input, searched on a small
     /// index built from Corpus/ at startup.
     case query
-    /// A search reply as QuarryClient reads it (`JSONReader`), checked against
+    /// A search reply as QuarryClient reads it, and a stored document record
+    /// as the searcher reads it (both with `JSONReader`), checked against
     /// `JSONDecoder`: whatever the reader takes, `JSONDecoder` must read alike.
     case reply
 
@@ -61,9 +62,15 @@ enum FuzzTarget: String, CaseIterable {
     }
 
     private static func reply(_ bytes: [UInt8]) {
-        let read = try? JSONReader.read(bytes) { reader throws(JSONReader.Failure) in try SearchResponse(reading: &reader) }
-        guard let read else { return }
-        let decoded = try? JSONDecoder().decode(SearchResponse.self, from: Data(bytes))
+        if let read = try? JSONReader.read(bytes, { reader throws(JSONReader.Failure) in try SearchResponse(reading: &reader) }) {
+            agree(read, try? JSONDecoder().decode(SearchResponse.self, from: Data(bytes)))
+        }
+        if let read = try? JSONReader.read(bytes, { reader throws(JSONReader.Failure) in try DocumentRecord(reading: &reader) }) {
+            agree(read, try? JSONDecoder().decode(DocumentRecord.self, from: Data(bytes)))
+        }
+    }
+
+    private static func agree<T: Equatable>(_ read: T, _ decoded: T?) {
         // A disagreement is a finding: trap, so that libFuzzer keeps the input.
         if decoded != read { fatalError("JSONReader read \(read), JSONDecoder \(String(describing: decoded))") }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import QuarryCore
 import QuarryProtocol
 import Testing
 
@@ -66,6 +67,28 @@ import Testing
         let deep = #"{"x":"# + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
             + #","query":"q","revision":0,"total":0,"totalLowerBound":0,"totalUpperBound":0,"offset":0,"hits":[]}"#
         #expect(throws: JSONReader.Failure.self) { try read(deep) }
+    }
+
+    /// The searcher reads stored records with the reader too: every article of
+    /// the sample corpus, its comments filled in by `get`, reads back as
+    /// `JSONEncoder` (which the indexer stores with) wrote it.
+    @Test func everyStoredRecordReadsBackAsWritten() throws {
+        let searcher = try Searcher(indexPath: sharedCorpusIndex.get())
+        let encoder = JSONEncoder()
+        var comments = 0
+        for article in CorpusText.shared.articles {
+            let record = try searcher.get(id: article.id)
+            guard case .article(let stored) = record else {
+                Issue.record("\(article.id) is not an article")
+                continue
+            }
+            comments += stored.comments.count
+            for value in [record] + stored.comments.map(DocumentRecord.comment) {
+                let bytes = Array(try encoder.encode(value))
+                #expect(try JSONReader.read(bytes) { reader throws(JSONReader.Failure) in try DocumentRecord(reading: &reader) } == value)
+            }
+        }
+        #expect(comments > 100)
     }
 
     @Test func invalidUTF8IsRefused() {
