@@ -74,8 +74,13 @@ private struct BloomFilter {
     /// Adds `hash`; returns whether it was (probably) there already.
     @discardableResult
     mutating func insert(_ hash: UInt64) -> Bool {
+        // The probes are walked inline, not through a closure: a closure that
+        // writes `words` while a method of `self` runs made Swift copy the
+        // whole filter (megabytes) on every insert.
         var present = true
-        forEachBit(hash) { word, mask in
+        let h2 = Self.step(hash)
+        for probe in UInt64(0)..<Self.probes {
+            let (word, mask) = bit(hash, probe, h2)
             if words[word] & mask == 0 {
                 present = false
                 words[word] |= mask
@@ -85,19 +90,21 @@ private struct BloomFilter {
     }
 
     func contains(_ hash: UInt64) -> Bool {
-        var present = true
-        forEachBit(hash) { word, mask in
-            if words[word] & mask == 0 { present = false }
+        let h2 = Self.step(hash)
+        for probe in UInt64(0)..<Self.probes {
+            let (word, mask) = bit(hash, probe, h2)
+            if words[word] & mask == 0 { return false }
         }
-        return present
+        return true
     }
 
-    private func forEachBit(_ hash: UInt64, _ body: (Int, UInt64) -> Void) {
-        // Probe i is h1 + i·h2, with h2 odd so the probes differ.
-        let h2 = SplitMix64.mix(hash) | 1
-        for probe in UInt64(0)..<4 {
-            let bit = (hash &+ probe &* h2) % bitCount
-            body(Int(bit >> 6), 1 << (bit & 63))
-        }
+    private static let probes: UInt64 = 4
+
+    /// Probe i is h1 + i·h2, with h2 odd so the probes differ.
+    private static func step(_ hash: UInt64) -> UInt64 { SplitMix64.mix(hash) | 1 }
+
+    private func bit(_ hash: UInt64, _ probe: UInt64, _ h2: UInt64) -> (word: Int, mask: UInt64) {
+        let bit = (hash &+ probe &* h2) % bitCount
+        return (Int(bit >> 6), 1 << (bit & 63))
     }
 }
