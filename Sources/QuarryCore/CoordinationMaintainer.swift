@@ -38,7 +38,6 @@ final class CoordinationMaintainer {
 
     /// What is read of one comment document.
     private struct Member {
-        var fingerprint: String
         var account: String
         var article: String
         /// The duplicate values it holds now (`packed`): a cluster of 100,000
@@ -129,8 +128,12 @@ final class CoordinationMaintainer {
     }
 
     /// Recomputes the group of the text with `fingerprint` and the cluster it is in.
-    func recount(fingerprint: String, into outcome: inout Outcome) throws {
-        guard !done.contains(Self.key(fingerprint)), let start = try node(fingerprint) else { return }
+    /// Returns whether `settled` has been told of the text (now or earlier in this
+    /// recount); false when no comment has it.
+    @discardableResult
+    func recount(fingerprint: String, into outcome: inout Outcome) throws -> Bool {
+        guard !done.contains(Self.key(fingerprint)) else { return true }
+        guard let start = try node(fingerprint) else { return false }
         let component = try component(from: start)
         try write(component, into: &outcome)
         members = [:]
@@ -145,6 +148,7 @@ final class CoordinationMaintainer {
         try settled(component.map(\.fingerprint))
         if done.count > Self.doneBound { done = [] }
         for node in component { done.insert(Self.key(node.fingerprint)) }
+        return true
     }
 
     private static func key(_ fingerprint: String) -> UInt64 {
@@ -218,7 +222,7 @@ final class CoordinationMaintainer {
 
     private func fingerprint(of id: DocumentID) throws -> String {
         if let cached = documentFingerprints[id] { return cached }
-        let fingerprint = String(decoding: try database.document(id).value(IndexSchema.Slot.fingerprint), as: UTF8.self)
+        let fingerprint = String(decoding: try database.document(unchecked: id).value(IndexSchema.Slot.fingerprint), as: UTF8.self)
         documentFingerprints[id] = fingerprint
         return fingerprint
     }
@@ -229,7 +233,7 @@ final class CoordinationMaintainer {
         let documents = try database.documents(withTerm: IndexSchema.Prefix.fingerprint + fingerprint)
         guard let first = documents.first else { return nil }
         var text: String?
-        if case .comment(let comment)? = try? decoder.decode(DocumentRecord.self, from: Data(try database.document(first).data())) {
+        if case .comment(let comment)? = try? decoder.decode(DocumentRecord.self, from: Data(try database.document(unchecked: first).data())) {
             text = comment.text
         }
         let node = Node(fingerprint: fingerprint, documents: documents, shingles: text.flatMap { NearDuplicates.shingles(of: $0) })
@@ -239,12 +243,11 @@ final class CoordinationMaintainer {
 
     private func member(_ id: DocumentID) throws -> Member {
         if let cached = members[id] { return cached }
-        let document = try database.document(id)
+        let document = try database.document(unchecked: id)
         var values: [UInt32: [UInt8]] = [:]
         for slot in Self.slots { values[slot] = try document.value(slot) }
         let packed = Self.packed(values)
         let member = Member(
-            fingerprint: String(decoding: try document.value(IndexSchema.Slot.fingerprint), as: UTF8.self),
             account: IndexSchema.normalisedAuthor(String(decoding: try document.value(IndexSchema.Slot.author), as: UTF8.self)),
             article: String(decoding: try document.value(IndexSchema.Slot.article), as: UTF8.self),
             values: packed)
