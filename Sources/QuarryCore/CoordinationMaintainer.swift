@@ -36,13 +36,12 @@ final class CoordinationMaintainer {
     private let threshold: Double
     private let decoder = JSONDecoder()
 
-    /// What is read of one comment document.
+    /// Who posted a comment document, and under which article: read only for
+    /// a text with several copies or in a cluster, since a lone comment counts
+    /// one account and one article whoever posted it.
     private struct Member {
         var account: String
         var article: String
-        /// The duplicate values it holds now (`packed`): a cluster of 100,000
-        /// comments holds 100,000 of these.
-        var values: [UInt8]
     }
 
     /// The slots this class owns.
@@ -58,7 +57,7 @@ final class CoordinationMaintainer {
         /// Sorted; nil for a text too short to shingle: it matches only its copies.
         let shingles: [UInt64]?
         /// Computed when the text is searched from, and not kept: 32 strings a text.
-        var bands: [String] { shingles.map { NearDuplicates.bandTerms(Set($0)) } ?? [] }
+        var bands: [String] { shingles.map { NearDuplicates.bandTerms(distinct: $0) } ?? [] }
 
         /// Whether `id` is one of its copies. `documents` comes from a posting
         /// list, so it is in increasing order.
@@ -244,15 +243,19 @@ final class CoordinationMaintainer {
     private func member(_ id: DocumentID) throws -> Member {
         if let cached = members[id] { return cached }
         let document = try database.document(unchecked: id)
-        var values: [UInt32: [UInt8]] = [:]
-        for slot in Self.slots { values[slot] = try document.value(slot) }
-        let packed = Self.packed(values)
         let member = Member(
             account: IndexSchema.normalisedAuthor(String(decoding: try document.value(IndexSchema.Slot.author), as: UTF8.self)),
-            article: String(decoding: try document.value(IndexSchema.Slot.article), as: UTF8.self),
-            values: packed)
+            article: String(decoding: try document.value(IndexSchema.Slot.article), as: UTF8.self))
         members[id] = member
         return member
+    }
+
+    /// The duplicate values document `id` holds now (`packed`).
+    private func currentValues(_ id: DocumentID) throws -> [UInt8] {
+        let document = try database.document(unchecked: id)
+        var values: [UInt32: [UInt8]] = [:]
+        for slot in Self.slots { values[slot] = try document.value(slot) }
+        return Self.packed(values)
     }
 
     // MARK: values
@@ -262,7 +265,7 @@ final class CoordinationMaintainer {
         let size = component.reduce(0) { $0 + $1.documents.count }
         var accounts: [String: Int] = [:]
         for node in component {
-            accounts[node.fingerprint] = Set(try node.documents.map { try member($0).account }).count
+            accounts[node.fingerprint] = node.documents.count == 1 ? 1 : Set(try node.documents.map { try member($0).account }).count
         }
         // The main text: most accounts, then most copies, then the smallest fingerprint.
         let main = component.min { a, b in
@@ -279,11 +282,13 @@ final class CoordinationMaintainer {
         for node in component {
             outcome.texts += 1
             var articles = Set<String>()
-            for document in node.documents { articles.insert(try member(document).article) }
+            if node.documents.count > 1 {
+                for document in node.documents { articles.insert(try member(document).article) }
+            }
             var values: [UInt32: [UInt8]] = [
                 S.accounts: sortableSerialise(Double(accounts[node.fingerprint, default: 0])),
                 S.copies: sortableSerialise(Double(node.documents.count)),
-                S.articles: sortableSerialise(Double(articles.count)),
+                S.articles: sortableSerialise(Double(node.documents.count == 1 ? 1 : articles.count)),
                 S.cluster: [], S.clusterSize: [], S.clusterAccounts: [], S.similarity: [], S.clusterVariants: [],
             ]
             if inCluster, let main {
@@ -320,7 +325,7 @@ final class CoordinationMaintainer {
 
     /// Sets `values` on document `id` unless it already holds them; returns whether it changed.
     private func rewrite(_ id: DocumentID, _ values: [UInt32: [UInt8]]) throws -> Bool {
-        guard try member(id).values != Self.packed(values) else { return false }
+        guard try currentValues(id) != Self.packed(values) else { return false }
         let document = try database.document(id)
         let oldCluster = String(decoding: try document.value(IndexSchema.Slot.cluster), as: UTF8.self)
         let newCluster = String(decoding: values[IndexSchema.Slot.cluster] ?? [], as: UTF8.self)
