@@ -188,6 +188,7 @@ final class CoordinationMaintainer {
                 var remaining: [String] = []
                 for fingerprint in try fingerprints(inBand: band, of: current) where !inComponent.contains(fingerprint) && !done.contains(Self.key(fingerprint)) {
                     guard let candidate = try node(fingerprint), let other = candidate.shingles,
+                          Self.mayReach(threshold, shingles.count, other.count),
                           NearDuplicates.jaccard(sorted: shingles, other) >= threshold
                     else {
                         remaining.append(fingerprint)
@@ -201,6 +202,15 @@ final class CoordinationMaintainer {
             }
         }
         return component
+    }
+
+    /// Whether two shingle sets of these sizes can reach `threshold`: the
+    /// similarity is at most smaller / larger (all of the smaller shared), so a
+    /// pair of very different lengths, common in a band of a frequent word
+    /// pair, is turned down without the merge. Rounding is monotonic, so this
+    /// never refuses a pair `jaccard` would accept.
+    private static func mayReach(_ threshold: Double, _ a: Int, _ b: Int) -> Bool {
+        max(a, b) == 0 || Double(min(a, b)) / Double(max(a, b)) >= threshold
     }
 
     private func fingerprints(inBand band: String, of node: Node) throws -> [String] {
