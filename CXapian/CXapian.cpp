@@ -410,6 +410,10 @@ cx_doc *cx_db_get_document(cx_db *db, cx_docid docid, cx_error **err) {
     return guard(err, [&] { return new cx_doc{db->db->get_document(docid)}; });
 }
 
+cx_doc *cx_db_get_document_unchecked(cx_db *db, cx_docid docid, cx_error **err) {
+    return guard(err, [&] { return new cx_doc{db->db->get_document(docid, Xapian::DOC_ASSUME_VALID)}; });
+}
+
 void cx_doc_free(cx_doc *doc) { delete doc; }
 
 bool cx_doc_add_term(cx_doc *doc, const char *term, size_t len, uint32_t wdfinc, cx_error **err) {

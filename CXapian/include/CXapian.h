@@ -188,6 +188,11 @@ cx_doc *_Nullable cx_doc_new(cx_error *_Nullable *_Nullable err);
 /** Reads a stored document (its terms and values are read lazily). */
 cx_doc *_Nullable cx_db_get_document(cx_db *db, cx_docid docid,
                                      cx_error *_Nullable *_Nullable err);
+/** Like cx_db_get_document without Xapian's check that the document exists
+ *  (a lookup): for an id just read from a posting list. A missing document
+ *  then reads as empty. */
+cx_doc *_Nullable cx_db_get_document_unchecked(cx_db *db, cx_docid docid,
+                                               cx_error *_Nullable *_Nullable err);
 void cx_doc_free(cx_doc *_Nullable doc);
 
 bool cx_doc_add_term(cx_doc *doc, const char *term, size_t len, uint32_t wdfinc,

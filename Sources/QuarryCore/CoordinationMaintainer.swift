@@ -36,14 +36,12 @@ final class CoordinationMaintainer {
     private let threshold: Double
     private let decoder = JSONDecoder()
 
-    /// What is read of one comment document.
+    /// Who posted a comment document, and under which article: read only for
+    /// a text with several copies or in a cluster, since a lone comment counts
+    /// one account and one article whoever posted it.
     private struct Member {
-        var fingerprint: String
         var account: String
         var article: String
-        /// The duplicate values it holds now (`packed`): a cluster of 100,000
-        /// comments holds 100,000 of these.
-        var values: [UInt8]
     }
 
     /// The slots this class owns.
@@ -59,7 +57,18 @@ final class CoordinationMaintainer {
         /// Sorted; nil for a text too short to shingle: it matches only its copies.
         let shingles: [UInt64]?
         /// Computed when the text is searched from, and not kept: 32 strings a text.
-        var bands: [String] { shingles.map { NearDuplicates.bandTerms(Set($0)) } ?? [] }
+        var bands: [String] { shingles.map { NearDuplicates.bandTerms(distinct: $0) } ?? [] }
+
+        /// Whether `id` is one of its copies. `documents` comes from a posting
+        /// list, so it is in increasing order.
+        func holds(_ id: DocumentID) -> Bool {
+            var low = 0, high = documents.count
+            while low < high {
+                let middle = (low + high) / 2
+                if documents[middle] < id { low = middle + 1 } else { high = middle }
+            }
+            return low < documents.count && documents[low] == id
+        }
 
         init(fingerprint: String, documents: [DocumentID], shingles: Set<UInt64>?) {
             self.fingerprint = fingerprint
@@ -118,8 +127,12 @@ final class CoordinationMaintainer {
     }
 
     /// Recomputes the group of the text with `fingerprint` and the cluster it is in.
-    func recount(fingerprint: String, into outcome: inout Outcome) throws {
-        guard !done.contains(Self.key(fingerprint)), let start = try node(fingerprint) else { return }
+    /// Returns whether `settled` has been told of the text (now or earlier in this
+    /// recount); false when no comment has it.
+    @discardableResult
+    func recount(fingerprint: String, into outcome: inout Outcome) throws -> Bool {
+        guard !done.contains(Self.key(fingerprint)) else { return true }
+        guard let start = try node(fingerprint) else { return false }
         let component = try component(from: start)
         try write(component, into: &outcome)
         members = [:]
@@ -134,6 +147,7 @@ final class CoordinationMaintainer {
         try settled(component.map(\.fingerprint))
         if done.count > Self.doneBound { done = [] }
         for node in component { done.insert(Self.key(node.fingerprint)) }
+        return true
     }
 
     private static func key(_ fingerprint: String) -> UInt64 {
@@ -163,16 +177,18 @@ final class CoordinationMaintainer {
             next += 1
             guard let shingles = current.shingles else { continue }
             for band in current.bands {
-                // Every copy of a text holds all its band terms: a band held by no more
-                // documents than the text has copies holds no other text (the usual case).
-                guard seen?.mayRepeat(band) ?? true, try database.termFrequency(band) > current.documents.count else { continue }
+                // No term-frequency check first: a band that passes the filter nearly
+                // always holds another text, so it cost a lookup (two, in a combined
+                // view) on top of reading the list, 18 % of the recount.
+                guard seen?.mayRepeat(band) ?? true else { continue }
                 // A text already placed in an earlier component is not similar to this one,
                 // or it would have been placed here. Those placed in this one leave the
                 // list, so a cluster of thousands of near-identical texts does not
                 // rescan them from every member.
                 var remaining: [String] = []
-                for fingerprint in try fingerprints(inBand: band) where !inComponent.contains(fingerprint) && !done.contains(Self.key(fingerprint)) {
+                for fingerprint in try fingerprints(inBand: band, of: current) where !inComponent.contains(fingerprint) && !done.contains(Self.key(fingerprint)) {
                     guard let candidate = try node(fingerprint), let other = candidate.shingles,
+                          Self.mayReach(threshold, shingles.count, other.count),
                           NearDuplicates.jaccard(sorted: shingles, other) >= threshold
                     else {
                         remaining.append(fingerprint)
@@ -188,22 +204,34 @@ final class CoordinationMaintainer {
         return component
     }
 
-    private func fingerprints(inBand band: String) throws -> [String] {
+    /// Whether two shingle sets of these sizes can reach `threshold`: the
+    /// similarity is at most smaller / larger (all of the smaller shared), so a
+    /// pair of very different lengths, common in a band of a frequent word
+    /// pair, is turned down without the merge. Rounding is monotonic, so this
+    /// never refuses a pair `jaccard` would accept.
+    private static func mayReach(_ threshold: Double, _ a: Int, _ b: Int) -> Bool {
+        max(a, b) == 0 || Double(min(a, b)) / Double(max(a, b)) >= threshold
+    }
+
+    private func fingerprints(inBand band: String, of node: Node) throws -> [String] {
         if let cached = bandMembers[band] { return cached }
         var result: [String] = []
         var seen = Set<String>()
         for document in try database.documents(withTerm: band) {
-            let fingerprint = try fingerprint(of: document)
+            // Every copy of the text holds all its bands: its own documents, in
+            // every list, need no read.
+            let fingerprint = node.holds(document) ? node.fingerprint : try fingerprint(of: document)
             if seen.insert(fingerprint).inserted { result.append(fingerprint) }
         }
         bandMembers[band] = result
-        bandMemberCount += result.count
+        // The key counts too: a band left with no text (all placed) is still kept.
+        bandMemberCount += result.count + 1
         return result
     }
 
     private func fingerprint(of id: DocumentID) throws -> String {
         if let cached = documentFingerprints[id] { return cached }
-        let fingerprint = String(decoding: try database.document(id).value(IndexSchema.Slot.fingerprint), as: UTF8.self)
+        let fingerprint = String(decoding: try database.document(unchecked: id).value(IndexSchema.Slot.fingerprint), as: UTF8.self)
         documentFingerprints[id] = fingerprint
         return fingerprint
     }
@@ -214,7 +242,7 @@ final class CoordinationMaintainer {
         let documents = try database.documents(withTerm: IndexSchema.Prefix.fingerprint + fingerprint)
         guard let first = documents.first else { return nil }
         var text: String?
-        if case .comment(let comment)? = try? decoder.decode(DocumentRecord.self, from: Data(try database.document(first).data())) {
+        if case .comment(let comment)? = try? decoder.decode(DocumentRecord.self, from: Data(try database.document(unchecked: first).data())) {
             text = comment.text
         }
         let node = Node(fingerprint: fingerprint, documents: documents, shingles: text.flatMap { NearDuplicates.shingles(of: $0) })
@@ -224,17 +252,20 @@ final class CoordinationMaintainer {
 
     private func member(_ id: DocumentID) throws -> Member {
         if let cached = members[id] { return cached }
-        let document = try database.document(id)
-        var values: [UInt32: [UInt8]] = [:]
-        for slot in Self.slots { values[slot] = try document.value(slot) }
-        let packed = Self.packed(values)
+        let document = try database.document(unchecked: id)
         let member = Member(
-            fingerprint: String(decoding: try document.value(IndexSchema.Slot.fingerprint), as: UTF8.self),
             account: IndexSchema.normalisedAuthor(String(decoding: try document.value(IndexSchema.Slot.author), as: UTF8.self)),
-            article: String(decoding: try document.value(IndexSchema.Slot.article), as: UTF8.self),
-            values: packed)
+            article: String(decoding: try document.value(IndexSchema.Slot.article), as: UTF8.self))
         members[id] = member
         return member
+    }
+
+    /// The duplicate values document `id` holds now (`packed`).
+    private func currentValues(_ id: DocumentID) throws -> [UInt8] {
+        let document = try database.document(unchecked: id)
+        var values: [UInt32: [UInt8]] = [:]
+        for slot in Self.slots { values[slot] = try document.value(slot) }
+        return Self.packed(values)
     }
 
     // MARK: values
@@ -244,7 +275,7 @@ final class CoordinationMaintainer {
         let size = component.reduce(0) { $0 + $1.documents.count }
         var accounts: [String: Int] = [:]
         for node in component {
-            accounts[node.fingerprint] = Set(try node.documents.map { try member($0).account }).count
+            accounts[node.fingerprint] = node.documents.count == 1 ? 1 : Set(try node.documents.map { try member($0).account }).count
         }
         // The main text: most accounts, then most copies, then the smallest fingerprint.
         let main = component.min { a, b in
@@ -261,11 +292,13 @@ final class CoordinationMaintainer {
         for node in component {
             outcome.texts += 1
             var articles = Set<String>()
-            for document in node.documents { articles.insert(try member(document).article) }
+            if node.documents.count > 1 {
+                for document in node.documents { articles.insert(try member(document).article) }
+            }
             var values: [UInt32: [UInt8]] = [
                 S.accounts: sortableSerialise(Double(accounts[node.fingerprint, default: 0])),
                 S.copies: sortableSerialise(Double(node.documents.count)),
-                S.articles: sortableSerialise(Double(articles.count)),
+                S.articles: sortableSerialise(Double(node.documents.count == 1 ? 1 : articles.count)),
                 S.cluster: [], S.clusterSize: [], S.clusterAccounts: [], S.similarity: [], S.clusterVariants: [],
             ]
             if inCluster, let main {
@@ -302,7 +335,7 @@ final class CoordinationMaintainer {
 
     /// Sets `values` on document `id` unless it already holds them; returns whether it changed.
     private func rewrite(_ id: DocumentID, _ values: [UInt32: [UInt8]]) throws -> Bool {
-        guard try member(id).values != Self.packed(values) else { return false }
+        guard try currentValues(id) != Self.packed(values) else { return false }
         let document = try database.document(id)
         let oldCluster = String(decoding: try document.value(IndexSchema.Slot.cluster), as: UTF8.self)
         let newCluster = String(decoding: values[IndexSchema.Slot.cluster] ?? [], as: UTF8.self)

@@ -258,8 +258,11 @@ final class IndexWriter {
             // The marks (this run's, and any a killed run committed) are read a page at a time.
             for writer in writers {
                 try writer.forEachMetadataKey(prefix: M.dirtyFingerprintPrefix) { key in
-                    try maintainer.recount(fingerprint: String(key.dropFirst(M.dirtyFingerprintPrefix.count)), into: &outcome)
-                    try clear(key)
+                    // A settled text's mark is already cleared: clearing it again cost two
+                    // metadata writes a text.
+                    if try !maintainer.recount(fingerprint: String(key.dropFirst(M.dirtyFingerprintPrefix.count)), into: &outcome) {
+                        try clear(key)
+                    }
                 }
             }
             for writer in writers {

@@ -54,7 +54,7 @@ public enum NearDuplicates {
     }
 
     /// The signature, and for each position the shingle whose hash was least.
-    private static func minHashes(_ shingles: Set<UInt64>) -> (minima: [UInt64], sources: [UInt64]) {
+    private static func minHashes(_ shingles: some Collection<UInt64>) -> (minima: [UInt64], sources: [UInt64]) {
         var minima = [UInt64](repeating: .max, count: hashCount)
         var sources = [UInt64](repeating: 0, count: hashCount)
         for shingle in shingles {
@@ -81,6 +81,12 @@ public enum NearDuplicates {
     /// near-duplicate shares many other bands; a text of one or two shingles
     /// has few others, so keeps them all.
     public static func bandTerms(_ shingles: Set<UInt64>) -> [String] {
+        bandTerms(distinct: shingles)
+    }
+
+    /// `bandTerms` of shingles held without repeats in any collection (the
+    /// recount keeps them as a sorted array): the minima do not depend on order.
+    static func bandTerms(distinct shingles: some Collection<UInt64>) -> [String] {
         let (minima, sources) = minHashes(shingles)
         var terms: [String] = []
         terms.reserveCapacity(bands)

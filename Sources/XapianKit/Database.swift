@@ -112,6 +112,12 @@ public class Database {
         Document(handle: try xapianCall { cx_db_get_document(handle, id, $0) })
     }
 
+    /// Document `id` without checking that it exists, which costs a lookup: for
+    /// an id just read from a posting list. A missing one reads as empty.
+    public func document(unchecked id: DocumentID) throws(XapianError) -> Document {
+        Document(handle: try xapianCall { cx_db_get_document_unchecked(handle, id, $0) })
+    }
+
     /// The user metadata stored under `key`; empty when unset.
     public func metadata(_ key: String) throws(XapianError) -> String {
         try withBytes(key) { (bytes, length) throws(XapianError) in
