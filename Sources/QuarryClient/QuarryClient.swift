@@ -43,14 +43,16 @@ public final class QuarryClient: Sendable {
     private let handler: ReplyMatcher
     private let nextID = NIOLockedValueBox<Int64>(1)
     private let ownedGroup: MultiThreadedEventLoopGroup?
-    /// Runs tasks that prefer it on the connection's event-loop thread.
-    public let executor: any TaskExecutor
+    private let loopExecutor: EventLoopTaskExecutor
+    /// Runs tasks that prefer it on the connection's event-loop thread (on
+    /// Swift's global executor once the client is closed).
+    public var executor: any TaskExecutor { loopExecutor }
 
     private init(channel: Channel, handler: ReplyMatcher, ownedGroup: MultiThreadedEventLoopGroup?) {
         self.channel = channel
         self.handler = handler
         self.ownedGroup = ownedGroup
-        self.executor = EventLoopTaskExecutor(channel.eventLoop)
+        self.loopExecutor = EventLoopTaskExecutor(channel.eventLoop)
     }
 
     /// Connects to the daemon at `socketPath`.
@@ -79,6 +81,10 @@ public final class QuarryClient: Sendable {
     }
 
     public func close() async {
+        // First, so that no task preferring the executor is left on a loop
+        // that is shutting down: NIO drops what is scheduled there, and the
+        // task would never resume.
+        loopExecutor.retire()
         try? await channel.close().get()
         try? await ownedGroup?.shutdownGracefully()
     }
@@ -248,12 +254,22 @@ private final class ReplyMatcher: ChannelInboundHandler, @unchecked Sendable {
 /// on the loop's thread, where the connection's reads and writes happen.
 private final class EventLoopTaskExecutor: TaskExecutor {
     private let loop: any EventLoop
+    private let retired = NIOLockedValueBox(false)
 
     init(_ loop: any EventLoop) {
         self.loop = loop
     }
 
+    /// From now on, jobs go to Swift's global executor.
+    func retire() {
+        retired.withLockedValue { $0 = true }
+    }
+
     func enqueue(_ job: consuming ExecutorJob) {
+        if retired.withLockedValue({ $0 }) {
+            globalConcurrentExecutor.enqueue(job)
+            return
+        }
         let job = UnownedJob(job)
         loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }

@@ -145,6 +145,23 @@ struct DaemonTests {
         #expect(daemon.stop() == 0)
     }
 
+    /// A task on the connection's executor that closes the client goes on
+    /// running: its next resumption must not be queued on the loop being shut
+    /// down, where NIO drops it and the task would hang.
+    @Test(.timeLimit(.scaledMinutes(1)))
+    func aTaskOnTheConnectionsExecutorGoesOnAfterClosingTheClient() async throws {
+        let daemon = try Daemon(index: try SharedIndex.path())
+        let client = try await QuarryClient.connect(socketPath: daemon.socketPath)
+        let total = try await withTaskExecutorPreference(client.executor) {
+            let page = try await client.search(SearchRequest(query: "diplomacy", limit: 1))
+            await client.close()
+            await Task.yield()
+            return page.total
+        }
+        #expect(total > 0)
+        #expect(daemon.stop() == 0)
+    }
+
     @Test func documentsCommittedWhileServingAreFoundAndNoRequestFails() async throws {
         let directory = try shortTemporaryDirectory()
         let corpus = directory + "/corpus"
