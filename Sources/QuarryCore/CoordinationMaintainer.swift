@@ -88,7 +88,10 @@ final class CoordinationMaintainer {
     private var bandMembers: [String: [String]] = [:]
     private var bandMemberCount = 0
     private var documentFingerprints: [DocumentID: String] = [:]
-    private static let cacheBound = 200_000
+    /// At 200,000 the 100k corpus's recount emptied its caches 4 to 11 times and
+    /// read each text's data about 3 times: 123 s. At 500,000, 60 s, for 44 MiB
+    /// more at the indexer's peak (607 MiB; docs/PERFORMANCE.md).
+    private static let cacheBound = 500_000
     /// Texts already placed in a component in this recount, by the 64 bits of
     /// their fingerprint (16 hex digits): not looked at again, as a seed or as a
     /// candidate in a band. Emptying it costs only work (texts of a common band
