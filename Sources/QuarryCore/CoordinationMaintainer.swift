@@ -34,7 +34,6 @@ final class CoordinationMaintainer {
     /// Writes a rewritten document back where it lives.
     private let write: (DocumentID, Document) throws -> Void
     private let threshold: Double
-    private let decoder = JSONDecoder()
 
     /// Who posted a comment document, and under which article: read only for
     /// a text with several copies or in a cluster, since a lone comment counts
@@ -245,7 +244,7 @@ final class CoordinationMaintainer {
         let documents = try database.documents(withTerm: IndexSchema.Prefix.fingerprint + fingerprint)
         guard let first = documents.first else { return nil }
         var text: String?
-        if case .comment(let comment)? = try? decoder.decode(DocumentRecord.self, from: Data(try database.document(unchecked: first).data())) {
+        if case .comment(let comment)? = try? DocumentRecord(stored: try database.document(unchecked: first).data()) {
             text = comment.text
         }
         let node = Node(fingerprint: fingerprint, documents: documents, shingles: text.flatMap { NearDuplicates.shingles(of: $0) })

@@ -57,10 +57,9 @@ public enum IndexChecker {
 
     private static func checkDocuments(_ database: Database, into report: inout CheckReport) throws {
         typealias P = IndexSchema.Prefix
-        let decoder = JSONDecoder()
         var declared: [String: Int] = [:]
         for id in try database.documents(withTerm: P.kind + DocumentKind.article.rawValue) {
-            guard case .article(let article) = try decoder.decode(DocumentRecord.self, from: Data(try database.document(id).data())) else {
+            guard case .article(let article) = try DocumentRecord(stored: try database.document(id).data()) else {
                 report.problems.append("a document marked as an article holds other data")
                 continue
             }

@@ -96,7 +96,7 @@ extension Searcher {
         var members: [(member: DuplicateMember, text: String, fingerprint: String)] = []
         for docid in try database.documents(withTerm: term) {
             let document = try database.document(docid)
-            guard case .comment(let comment) = try decodeRecord(try document.data()) else { continue }
+            guard case .comment(let comment) = try DocumentRecord(stored: try document.data()) else { continue }
             let similarity = try document.value(S.similarity)
             members.append((
                 DuplicateMember(

@@ -48,7 +48,6 @@ public final class Searcher {
     /// Set when a shard's connection failed: the searcher must be opened afresh.
     private var isBroken = false
     private let parser: QueryParser
-    private let decoder = JSONDecoder()
 
     public init(indexPath: String, limits: SearchLimits = SearchLimits()) throws(QuarryError) {
         self.indexPath = indexPath
@@ -309,7 +308,7 @@ public final class Searcher {
     /// One result of `mset`; `collapsed` is how many more documents of its article matched.
     func hit(_ mset: MSet, _ index: Int, collapsed: Int?) throws -> SearchHit {
         let info = try mset.hit(index)
-        let record = try decodeRecord(try mset.data(index))
+        let record = try DocumentRecord(stored: try mset.data(index))
         let snippetOptions: MSet.SnippetOptions = [.backgroundModel, .exhaustive, .cjkNgrams]
         var hit: SearchHit
         switch record {
@@ -332,14 +331,6 @@ public final class Searcher {
         }
         hit.collapsed = collapsed
         return hit
-    }
-
-    func decodeRecord(_ data: [UInt8]) throws -> DocumentRecord {
-        if let record = try? JSONReader.read(data, { reader throws(JSONReader.Failure) in try DocumentRecord(reading: &reader) }) {
-            return record
-        }
-        // What the reader refuses, JSONDecoder reads or words the error for.
-        return try decoder.decode(DocumentRecord.self, from: Data(data))
     }
 
     /// How many accounts, articles and copies share a comment's exact text; nil
@@ -384,7 +375,7 @@ public final class Searcher {
                 throw QuarryError(.notFound, "no article or comment has the id '\(id)'; ids are corpus paths without the extension, and ARTICLE#N for comments")
             }
             let document = try database.document(docid)
-            switch try decodeRecord(try document.data()) {
+            switch try DocumentRecord(stored: try document.data()) {
             case .comment(var comment):
                 comment.duplicates = try duplicateInfo(document.value)
                 comment.cluster = try clusterInfo(document.value)
@@ -393,7 +384,7 @@ public final class Searcher {
                 var comments: [(Int, CommentRecord)] = []
                 for commentID in try database.documents(withTerm: IndexSchema.term(P.article, id)) where commentID != docid {
                     let commentDocument = try database.document(commentID)
-                    guard case .comment(var comment) = try decodeRecord(try commentDocument.data()) else { continue }
+                    guard case .comment(var comment) = try DocumentRecord(stored: try commentDocument.data()) else { continue }
                     comment.duplicates = try duplicateInfo(commentDocument.value)
                     comment.cluster = try clusterInfo(commentDocument.value)
                     comments.append((Self.commentNumber(comment.id), comment))

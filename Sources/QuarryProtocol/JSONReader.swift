@@ -43,55 +43,43 @@ public struct JSONReader {
     /// `skipValue`) that key's value. A key given twice is refused: which of
     /// the two values `JSONDecoder` would keep is its own business.
     public mutating func object(_ member: (inout JSONReader, String) throws(Failure) -> Void) throws(Failure) {
-        skipSpace()
-        try expect(UInt8(ascii: "{"), "an object")
-        try enter()
-        defer { depth -= 1 }
-        skipSpace()
-        if peek() == UInt8(ascii: "}") {
-            position += 1
-            return
-        }
         var keys: [String] = []
-        while true {
-            skipSpace()
-            let key = try string()
-            guard !keys.contains(key) else { throw failure("no second \"\(key)\"") }
+        try elements(between: UInt8(ascii: "{"), and: UInt8(ascii: "}"), "an object") { reader throws(Failure) in
+            let key = try reader.string()
+            guard !keys.contains(key) else { throw reader.failure("no second \"\(key)\"") }
             keys.append(key)
-            skipSpace()
-            try expect(UInt8(ascii: ":"), "':'")
-            try member(&self, key)
-            skipSpace()
-            if peek() == UInt8(ascii: ",") {
-                position += 1
-                continue
-            }
-            try expect(UInt8(ascii: "}"), "',' or '}'")
-            return
+            reader.skipSpace()
+            try reader.expect(UInt8(ascii: ":"), "':'")
+            try member(&reader, key)
         }
     }
 
     /// Reads an array, calling `element` once per element.
     public mutating func array(_ element: (inout JSONReader) throws(Failure) -> Void) throws(Failure) {
+        try elements(between: UInt8(ascii: "["), and: UInt8(ascii: "]"), "an array", element)
+    }
+
+    /// The comma-separated elements between `open` and `close`, one nesting level deeper.
+    private mutating func elements(
+        between open: UInt8, and close: UInt8, _ what: String, _ element: (inout JSONReader) throws(Failure) -> Void
+    ) throws(Failure) {
         skipSpace()
-        try expect(UInt8(ascii: "["), "an array")
+        try expect(open, what)
         try enter()
         defer { depth -= 1 }
         skipSpace()
-        if peek() == UInt8(ascii: "]") {
+        if peek() == close {
             position += 1
             return
         }
         while true {
+            skipSpace()
             try element(&self)
             skipSpace()
-            if peek() == UInt8(ascii: ",") {
-                position += 1
-                continue
-            }
-            try expect(UInt8(ascii: "]"), "',' or ']'")
-            return
+            guard peek() == UInt8(ascii: ",") else { break }
+            position += 1
         }
+        try expect(close, "',' or '\(Character(Unicode.Scalar(close)))'")
     }
 
     /// Consumes a `null` if one comes next: an optional member that is absent.
@@ -303,5 +291,18 @@ public struct JSONReader {
             position += 1
         }
         return value
+    }
+}
+
+/// A value with a `JSONReader` reading, so that a whole document reads as
+/// `try SearchResponse(json: bytes)`.
+public protocol JSONReadable {
+    init(reading reader: inout JSONReader) throws(JSONReader.Failure)
+}
+
+extension JSONReadable {
+    /// Reads a whole document; nothing but white space may follow the value.
+    public init(json bytes: some Sequence<UInt8>) throws(JSONReader.Failure) {
+        self = try JSONReader.read(bytes) { reader throws(JSONReader.Failure) in try Self(reading: &reader) }
     }
 }

@@ -26,7 +26,7 @@ extension RPCResponse {
     }
 }
 
-extension SearchResponse {
+extension SearchResponse: JSONReadable {
     public init(reading reader: inout JSONReader) throws(JSONReader.Failure) {
         var query: String?, revision: UInt64?, total: Int?, lower: Int?, upper: Int?, offset: Int?, hits: [SearchHit]?
         var facets: [String: [FacetCount]]?, facetsExact: Bool?, suggestion: String?, notice: String?

@@ -225,14 +225,13 @@ struct QueryMix: Codable, Sendable {
         // 16 phrases of 2 or 3 words, read from stored documents.
         let known = Set(words)
         let documentCount = Int(try database.documentCount)
-        let decoder = JSONDecoder()
         var phrases: [[String]] = []
         var probe = 0
         while phrases.count < 16 && probe < 64 && documentCount > 0 {
             let docid = DocumentID(1 + (probe * documentCount) / 64)
             probe += 1
             guard let document = try? database.document(docid),
-                  let record = try? decoder.decode(DocumentRecord.self, from: Data(try document.data())) else { continue }
+                  let record = try? DocumentRecord(stored: try document.data()) else { continue }
             let text: String
             switch record {
             case .article(let article): text = article.paragraphs.first ?? article.title

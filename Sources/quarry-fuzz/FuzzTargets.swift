@@ -62,10 +62,10 @@ enum FuzzTarget: String, CaseIterable {
     }
 
     private static func reply(_ bytes: [UInt8]) {
-        if let read = try? JSONReader.read(bytes, { reader throws(JSONReader.Failure) in try SearchResponse(reading: &reader) }) {
+        if let read = try? SearchResponse(json: bytes) {
             agree(read, try? JSONDecoder().decode(SearchResponse.self, from: Data(bytes)))
         }
-        if let read = try? JSONReader.read(bytes, { reader throws(JSONReader.Failure) in try DocumentRecord(reading: &reader) }) {
+        if let read = try? DocumentRecord(json: bytes) {
             agree(read, try? JSONDecoder().decode(DocumentRecord.self, from: Data(bytes)))
         }
     }

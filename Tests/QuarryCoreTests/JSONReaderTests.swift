@@ -8,7 +8,7 @@ import Testing
 /// `JSONDecoder` does, and whatever is not JSON it must refuse, not trap.
 @Suite struct JSONReaderTests {
     func read(_ text: String) throws(JSONReader.Failure) -> SearchResponse {
-        try JSONReader.read(Array(text.utf8)) { reader throws(JSONReader.Failure) in try SearchResponse(reading: &reader) }
+        try SearchResponse(json: Array(text.utf8))
     }
 
     func decoded(_ text: String) throws -> SearchResponse {
@@ -85,7 +85,7 @@ import Testing
             comments += stored.comments.count
             for value in [record] + stored.comments.map(DocumentRecord.comment) {
                 let bytes = Array(try encoder.encode(value))
-                #expect(try JSONReader.read(bytes) { reader throws(JSONReader.Failure) in try DocumentRecord(reading: &reader) } == value)
+                #expect(try DocumentRecord(json: bytes) == value)
             }
         }
         #expect(comments > 100)
@@ -96,7 +96,7 @@ import Testing
         bytes += [0xC3, 0x28]
         bytes += Array(#"","revision":0,"total":0,"totalLowerBound":0,"totalUpperBound":0,"offset":0,"hits":[]}"#.utf8)
         #expect(throws: JSONReader.Failure.self) {
-            try JSONReader.read(bytes) { reader throws(JSONReader.Failure) in try SearchResponse(reading: &reader) }
+            try SearchResponse(json: bytes)
         }
     }
 

@@ -15,7 +15,7 @@ import Testing
 
     /// What a client reads with `JSONReader`.
     func read(_ bytes: some Sequence<UInt8>) throws -> SearchResponse {
-        try JSONReader.read(bytes) { reader throws(JSONReader.Failure) in try SearchResponse(reading: &reader) }
+        try SearchResponse(json: bytes)
     }
 
     func object(_ bytes: some Sequence<UInt8>) throws -> NSDictionary {
