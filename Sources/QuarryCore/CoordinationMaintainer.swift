@@ -33,7 +33,9 @@ final class CoordinationMaintainer {
     private let database: Database
     /// Writes a rewritten document back where it lives.
     private let write: (DocumentID, Document) throws -> Void
-    private let threshold: Double
+    /// Nil for an index built without near-duplicate detection: a component is
+    /// then one text and its copies, and no text is read.
+    private let threshold: Double?
 
     /// Who posted a comment document, and under which article: read only for
     /// a text with several copies or in a cluster, since a lone comment counts
@@ -105,7 +107,7 @@ final class CoordinationMaintainer {
     /// Told the texts of each component once its values are written.
     private let settled: ([String]) throws -> Void
 
-    init(database: Database, threshold: Double, seen: SeenKeys? = nil,
+    init(database: Database, threshold: Double?, seen: SeenKeys? = nil,
          write: @escaping (DocumentID, Document) throws -> Void, settled: @escaping ([String]) throws -> Void = { _ in }) {
         self.database = database
         self.threshold = threshold
@@ -177,7 +179,7 @@ final class CoordinationMaintainer {
         while next < component.count {
             let current = component[next]
             next += 1
-            guard let shingles = current.shingles else { continue }
+            guard let threshold, let shingles = current.shingles else { continue }
             for band in current.bands {
                 // No term-frequency check first: a band that passes the filter nearly
                 // always holds another text, so it cost a lookup (two, in a combined
@@ -244,7 +246,7 @@ final class CoordinationMaintainer {
         let documents = try database.documents(withTerm: IndexSchema.Prefix.fingerprint + fingerprint)
         guard let first = documents.first else { return nil }
         var text: String?
-        if case .comment(let comment)? = try? DocumentRecord(stored: try database.document(unchecked: first).data()) {
+        if threshold != nil, case .comment(let comment)? = try? DocumentRecord(stored: try database.document(unchecked: first).data()) {
             text = comment.text
         }
         let node = Node(fingerprint: fingerprint, documents: documents, shingles: text.flatMap { NearDuplicates.shingles(of: $0) })
@@ -285,7 +287,8 @@ final class CoordinationMaintainer {
             if a.documents.count != b.documents.count { return a.documents.count > b.documents.count }
             return a.fingerprint < b.fingerprint
         }
-        let inCluster = size >= 2
+        // Without near-duplicate detection the cluster slots and terms stay empty.
+        let inCluster = size >= 2 && threshold != nil
         var clusterAccounts = Set<String>()
         if inCluster {
             for node in component { for document in node.documents { clusterAccounts.insert(try member(document).account) } }

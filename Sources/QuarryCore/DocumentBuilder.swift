@@ -7,8 +7,11 @@ import XapianKit
 final class DocumentBuilder {
     private let generator: TermGenerator
     private let encoder = JSONEncoder()
+    /// Whether comments get band terms (an index built with near-duplicate detection).
+    private let nearDuplicates: Bool
 
-    init(language: String, spellingDatabase: WritableDatabase?) throws(XapianError) {
+    init(language: String, nearDuplicates: Bool = true, spellingDatabase: WritableDatabase?) throws(XapianError) {
+        self.nearDuplicates = nearDuplicates
         var options: TermGenerator.Options = [.cjkNgrams]
         if spellingDatabase != nil { options.insert(.spelling) }
         generator = try TermGenerator(language: language, options: options)
@@ -102,7 +105,7 @@ final class DocumentBuilder {
         try document.setValue(S.kind, DocumentKind.comment.rawValue)
         try document.setValue(S.fingerprint, fingerprint)
         try document.setValue(S.id, id)
-        let bands = NearDuplicates.shingles(ofNormalised: normalised).map { NearDuplicates.bandTerms($0) } ?? []
+        let bands = nearDuplicates ? NearDuplicates.shingles(ofNormalised: normalised).map { NearDuplicates.bandTerms($0) } ?? [] : []
         for term in bands { try document.addBooleanTerm(term) }
         // A comment alone with its text until CoordinationMaintainer, at the end
         // of the run, counts the copies and finds the clusters.

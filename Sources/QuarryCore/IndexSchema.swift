@@ -85,6 +85,9 @@ public enum IndexSchema {
         public static let dirtyClusterPrefix = "quarry:dirty:c:"
         /// The near-duplicate similarity threshold the clusters were built with.
         public static let nearThreshold = "quarry:near-threshold"
+        /// `off` when the index was built without near-duplicate detection (no
+        /// `XB` band terms; exact groups only); absent or `on` otherwise.
+        public static let nearDuplicates = "quarry:near-duplicates"
     }
 
     /// Xapian refuses terms over 245 bytes; leave room for the longest prefix.

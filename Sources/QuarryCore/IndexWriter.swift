@@ -35,6 +35,9 @@ final class IndexWriter {
     private let logger: Logger
     /// Shingle similarity at which comments cluster as near-duplicates.
     let nearThreshold: Double
+    /// False for an index built without near-duplicate detection: no band
+    /// terms, and clusters are the exact groups.
+    let nearDuplicates: Bool
     /// Set when the threshold changed: every cluster must be rebuilt.
     private var rebuildCoordination = false
     /// Texts and clusters recently marked: their duplicate values must be
@@ -49,7 +52,10 @@ final class IndexWriter {
     ///     keeps the one it was built with (nil accepts it, another is an error).
     ///   - nearThreshold: the near-duplicate threshold; nil keeps the index's
     ///     (or the default for a new index), another value rebuilds the clusters.
-    init(path: String, language: String?, nearThreshold: Double? = nil, lockWait: IndexOptions.LockWait, batchDocuments: Int,
+    ///   - nearDuplicates: whether a new index finds near-duplicates; nil keeps
+    ///     an existing index's choice, another is an error.
+    init(path: String, language: String?, nearThreshold: Double? = nil, nearDuplicates: Bool? = nil,
+         lockWait: IndexOptions.LockWait, batchDocuments: Int,
          batchBytes: Int, logger: Logger) throws(QuarryError) {
         self.path = path
         self.batchDocuments = batchDocuments
@@ -68,7 +74,9 @@ final class IndexWriter {
                 try Stemmer.validate(chosen)
                 try database.setMetadata(IndexSchema.Metadata.language, chosen)
                 try database.setMetadata(IndexSchema.Metadata.schema, IndexSchema.version)
+                try database.setMetadata(IndexSchema.Metadata.nearDuplicates, nearDuplicates ?? true ? "on" : "off")
                 self.language = chosen
+                self.nearDuplicates = nearDuplicates ?? true
             } else {
                 if let language, language != stored {
                     throw QuarryError(.indexMismatch, "the index at '\(path)' was built with language '\(stored)', not '\(language)'; index into a new directory to change it")
@@ -78,6 +86,15 @@ final class IndexWriter {
                     throw QuarryError(.indexMismatch, "the index at '\(path)' has schema version '\(schema)', this quarry writes '\(IndexSchema.version)'; rebuild it into a new directory")
                 }
                 self.language = stored
+                // Band terms are on every comment or on none: the choice is the index's.
+                let storedNear = try database.metadata(IndexSchema.Metadata.nearDuplicates) != "off"
+                if let nearDuplicates, nearDuplicates != storedNear {
+                    throw QuarryError(.indexMismatch, "the index at '\(path)' was built \(storedNear ? "with" : "without") near-duplicate detection; index into a new directory to change it (\(storedNear ? "--no-near-duplicates" : "--near-duplicates") applies to a new index)")
+                }
+                self.nearDuplicates = storedNear
+            }
+            if !self.nearDuplicates, let nearThreshold {
+                throw QuarryError(.invalidRequest, "the index at '\(path)' was built without near-duplicate detection, so --near-threshold \(nearThreshold) has nothing to group; index into a new directory without --no-near-duplicates")
             }
             let storedThreshold = Double(try database.metadata(IndexSchema.Metadata.nearThreshold))
             self.nearThreshold = nearThreshold ?? storedThreshold ?? NearDuplicates.defaultThreshold
@@ -86,7 +103,7 @@ final class IndexWriter {
                 // A new index has nothing to rebuild; an existing one regroups everything.
                 rebuildCoordination = storedThreshold != nil
             }
-            builder = try DocumentBuilder(language: self.language, spellingDatabase: database)
+            builder = try DocumentBuilder(language: self.language, nearDuplicates: self.nearDuplicates, spellingDatabase: database)
         } catch let error as XapianError {
             throw QuarryError(error, indexPath: path)
         } catch let error as QuarryError {
@@ -245,7 +262,8 @@ final class IndexWriter {
             func clear(_ key: String) throws {
                 for shard in shards { try shard.setMetadata(key, "") }
             }
-            let maintainer = CoordinationMaintainer(database: reader, threshold: first.nearThreshold, seen: seen, write: { id, document in
+            let maintainer = CoordinationMaintainer(
+                database: reader, threshold: first.nearDuplicates ? first.nearThreshold : nil, seen: seen, write: { id, document in
                 // Xapian interleaves the shards' documents in a combined view.
                 let count = UInt32(shards.count)
                 try shards[Int((id - 1) % count)].replace((id - 1) / count + 1, with: document)

@@ -34,9 +34,15 @@ public struct IndexOptions: Sendable {
     /// keeps the index's (`NearDuplicates.defaultThreshold` for a new one).
     /// Another value regroups every comment.
     public var nearThreshold: Double?
+    /// Whether a new index finds near-duplicates (the default) or only exact
+    /// copies; nil keeps an existing index's choice, another is an error.
+    /// Without, comments carry no band terms: indexing takes about 30 % less
+    /// CPU and the index is about a third smaller (docs/DUPLICATES.md).
+    public var nearDuplicates: Bool?
 
     public init(language: String? = nil, lockWait: LockWait = .none, batchDocuments: Int = 20_000,
-                batchBytes: Int = 8 << 20, maxFileBytes: Int64 = 256 << 20, shards: Int? = nil, nearThreshold: Double? = nil) {
+                batchBytes: Int = 8 << 20, maxFileBytes: Int64 = 256 << 20, shards: Int? = nil, nearThreshold: Double? = nil,
+                nearDuplicates: Bool? = nil) {
         self.shards = shards
         self.language = language
         self.lockWait = lockWait
@@ -44,6 +50,7 @@ public struct IndexOptions: Sendable {
         self.batchBytes = batchBytes
         self.maxFileBytes = maxFileBytes
         self.nearThreshold = nearThreshold
+        self.nearDuplicates = nearDuplicates
     }
 }
 
@@ -106,7 +113,8 @@ public final class Indexer {
         for shard in shards {
             // The shards' batches share the batch limits, so memory does not grow with the shard count.
             writers.append(try IndexWriter(
-                path: shard, language: options.language, nearThreshold: options.nearThreshold, lockWait: options.lockWait,
+                path: shard, language: options.language, nearThreshold: options.nearThreshold, nearDuplicates: options.nearDuplicates,
+                lockWait: options.lockWait,
                 batchDocuments: max(1, options.batchDocuments / shards.count), batchBytes: max(1, options.batchBytes / shards.count),
                 logger: logger))
         }

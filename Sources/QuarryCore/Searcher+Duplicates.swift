@@ -12,6 +12,9 @@ extension Searcher {
     public func duplicates(_ request: DuplicatesRequest) throws(QuarryError) -> DuplicatesResponse {
         try validate(request)
         return try retryingOnModification {
+            if request.near, try database.metadata(IndexSchema.Metadata.nearDuplicates) == "off" {
+                throw QuarryError(.invalidRequest, "this index was built without near-duplicate detection (quarry index --no-near-duplicates), so it has exact groups only: ask without near, or rebuild the index without that flag")
+            }
             let threshold = request.near ? try storedNearThreshold() : nil
             if let id = request.of {
                 let group = try group(of: id, near: request.near, maxMembers: request.maxMembers)

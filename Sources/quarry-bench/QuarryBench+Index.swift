@@ -32,12 +32,16 @@ extension QuarryBench {
         @Flag(help: "Merge the shards into one compact database at the end, inside the timing (quarry index --merge).")
         var merge = false
 
+        @Flag(help: "Build the index without near-duplicate detection (quarry index --no-near-duplicates): the fields the peers write.")
+        var noNearDuplicates = false
+
         @Flag(help: "Print the report as JSON.")
         var json = false
 
         func run() throws {
             do {
-                let result = try IndexBenchmark.run(corpus: corpus, index: index, force: force, batchDocuments: batchSize, shards: shards, merge: merge)
+                let result = try IndexBenchmark.run(corpus: corpus, index: index, force: force, batchDocuments: batchSize, shards: shards,
+                                                    merge: merge, nearDuplicates: !noNearDuplicates)
                 if json {
                     try printJSON(result)
                 } else {
@@ -72,6 +76,9 @@ struct IndexReport: Codable, Sendable {
     var shards: Int?
     /// Whether they were merged into one database at the end.
     var merged: Bool?
+    /// False for an index built without near-duplicate detection (nil in
+    /// reports saved before the option: with).
+    var nearDuplicates: Bool?
 
     /// Documents per second of CPU (user + system): steadier than wall time on a busy machine.
     var documentsPerCPUSecond: Double? {
@@ -81,7 +88,7 @@ struct IndexReport: Codable, Sendable {
     var text: String {
         """
         corpus:    \(corpus): \(files) files, \(String(format: "%.1f", Double(inputBytes) / 1e6)) MB
-        shards:    \(shards ?? 1), one writer thread each\(merged == true ? ", merged into one database" : "")
+        shards:    \(shards ?? 1), one writer thread each\(merged == true ? ", merged into one database" : "")\(nearDuplicates == false ? "; no near-duplicate detection" : "")
         indexed:   \(articles) articles + \(comments) comments = \(documents) documents, \(warnings) warnings
         time:      \(String(format: "%.2f", wallSeconds)) s wall, \(String(format: "%.2f", userSeconds)) s user, \(String(format: "%.2f", systemSeconds)) s system
         speed:     \(String(format: "%.0f", documentsPerSecond)) documents/s, \(String(format: "%.2f", inputMBPerSecond)) MB/s of input
@@ -92,7 +99,8 @@ struct IndexReport: Codable, Sendable {
 }
 
 enum IndexBenchmark {
-    static func run(corpus: String, index: String, force: Bool, batchDocuments: Int, shards: Int, merge: Bool) throws(BenchError) -> IndexReport {
+    static func run(corpus: String, index: String, force: Bool, batchDocuments: Int, shards: Int, merge: Bool,
+                    nearDuplicates: Bool = true) throws(BenchError) -> IndexReport {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: corpus, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw BenchError("no corpus directory at '\(corpus)'; write one with 'quarry-bench generate --articles N --out \(corpus)'")
@@ -118,7 +126,8 @@ enum IndexBenchmark {
         let start = clock.now
         let summary: IndexSummary
         do {
-            let indexer = try Indexer(corpus: corpus, index: index, options: IndexOptions(batchDocuments: batchDocuments, shards: shards), logger: logger)
+            let indexer = try Indexer(corpus: corpus, index: index, options: IndexOptions(batchDocuments: batchDocuments, shards: shards, nearDuplicates: nearDuplicates),
+                                      logger: logger)
             defer { indexer.close() }
             summary = try indexer.synchronize()
             if merge { try indexer.mergeShards() }
@@ -134,6 +143,7 @@ enum IndexBenchmark {
             userSeconds: after.userSeconds - before.userSeconds, systemSeconds: after.systemSeconds - before.systemSeconds,
             documentsPerSecond: wall > 0 ? Double(documents) / wall : 0,
             inputMBPerSecond: wall > 0 ? Double(inputBytes) / 1e6 / wall : 0,
-            peakRSSBytes: after.peakRSSBytes, indexBytes: treeSize(index), warnings: summary.warnings, shards: shards, merged: merge && shards > 1)
+            peakRSSBytes: after.peakRSSBytes, indexBytes: treeSize(index), warnings: summary.warnings, shards: shards, merged: merge && shards > 1,
+            nearDuplicates: nearDuplicates)
     }
 }

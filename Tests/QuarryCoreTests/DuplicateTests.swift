@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import QuarryCore
 import QuarryProtocol
+import XapianKit
 
 /// The planted-duplicate corpus, written and indexed once for the tests that
 /// read it (left for the OS to clean, like the sample corpus index).
@@ -240,6 +241,42 @@ func pairScores(predicted: [Set<String>], truth: [Set<String>], sameText: (Strin
         let scores = pairScores(predicted: clusters.map { Set($0.members.map(\.id)) }, truth: clustersTruth) { text[$0] == text[$1] }
         print(String(format: "near: pair precision %.4f, recall %.4f (%d pairs found, %d planted); indexed in %@",
                      scores.precision, scores.recall, scores.predicted, scores.truth, "\(elapsed)"))
+    }
+
+    /// `quarry index --no-near-duplicates`: exact groups as found with it, no
+    /// band or cluster term, and a clear refusal to list clusters or to change
+    /// the choice on a later run, which keeps it.
+    @Test func anIndexWithoutNearDuplicatesKeepsItsExactGroupsAndSaysSo() throws {
+        let directory = try TemporaryDirectory("quarry-no-near")
+        defer { directory.remove() }
+        let corpus = directory.path + "/corpus", path = directory.path + "/index"
+        let truth = try PlantedDuplicateCorpus.write(to: corpus, seed: 20_240_607)
+        _ = try Indexer.run(corpus: corpus, index: path, options: IndexOptions(nearDuplicates: false), logger: quietLogger)
+        let searcher = try Searcher(indexPath: path)
+        #expect(Set(try allGroups(searcher, near: false).map { Set($0.members.map(\.id)) }) == Set(truth.exactGroups.map { Set($0.members) }))
+        #expect(try Database(path: path).allTerms(prefix: IndexSchema.Prefix.band).isEmpty)
+        #expect(try Database(path: path).allTerms(prefix: IndexSchema.Prefix.cluster).isEmpty)
+        let near = try #require(throws: QuarryError.self) { try searcher.nearDuplicates() }
+        #expect(near.code == .invalidRequest && near.message.contains("without near-duplicate detection"))
+
+        let change = try #require(throws: QuarryError.self) {
+            try Indexer.run(corpus: corpus, index: path, options: IndexOptions(nearDuplicates: true), logger: quietLogger)
+        }
+        #expect(change.code == .indexMismatch && change.message.contains("without near-duplicate detection"))
+        let threshold = try #require(throws: QuarryError.self) {
+            try Indexer.run(corpus: corpus, index: path, options: IndexOptions(nearThreshold: 0.5), logger: quietLogger)
+        }
+        #expect(threshold.message.contains("--near-threshold"))
+
+        // A later run without the option: one more copy of a planted text joins its group, still no band term.
+        let group = truth.exactGroups[0]
+        try "Late article\nA paragraph.\n1 Comment\nlate_account_1\n\(group.text)\n".write(
+            toFile: corpus + "/late.txt", atomically: true, encoding: .utf8)
+        _ = try Indexer.run(corpus: corpus, index: path, logger: quietLogger)
+        let grown = try #require(try Searcher(indexPath: path).duplicates(of: "late#1"))
+        #expect(Set(grown.members.map(\.id)) == Set(group.members + ["late#1"]))
+        #expect(grown.accounts.count == group.accounts.count + 1)
+        #expect(try Database(path: path).allTerms(prefix: IndexSchema.Prefix.band).isEmpty)
     }
 
     @Test func aTextTooShortToShingleOnlyMatchesItsExactCopies() throws {

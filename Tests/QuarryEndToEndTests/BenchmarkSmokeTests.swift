@@ -43,8 +43,10 @@ import Testing
     /// Runs quarry-bench to its end, output to files (a pipe nobody reads can block the child).
     static func bench(_ arguments: [String]) throws -> Finished {
         let base = FileManager.default.temporaryDirectory.path + "/quarry-bench-smoke-" + UUID().uuidString
-        FileManager.default.createFile(atPath: base + ".out", contents: nil)
-        FileManager.default.createFile(atPath: base + ".err", contents: nil)
+        guard FileManager.default.createFile(atPath: base + ".out", contents: nil),
+              FileManager.default.createFile(atPath: base + ".err", contents: nil) else {
+            throw Failure(description: "cannot create the output files \(base).out and .err")
+        }
         defer {
             try? FileManager.default.removeItem(atPath: base + ".out")
             try? FileManager.default.removeItem(atPath: base + ".err")
@@ -111,6 +113,15 @@ import Testing
             let cells = row(label, in: output)
             #expect(cells != nil, "no '\(label)' row in:\n\(output)")
             #expect(cells?.first.flatMap(Double.init).map { $0 > 0 } == true, "'\(label)' has no positive Quarry figure: \(cells ?? [])")
+        }
+        // The second run, without near-duplicate detection: no band terms, so a smaller index.
+        let sameFields = "--no-near-duplicates (the peers' fields): "
+        #expect(row(sameFields + "documents/s", in: output)?.first.flatMap(Double.init).map { $0 > 0 } == true, "no same-fields run in:\n\(output)")
+        if let withNear = row("index size MiB", in: output)?.first.flatMap(Double.init),
+           let without = row(sameFields + "index size MiB", in: output)?.first.flatMap(Double.init) {
+            #expect(without < withNear, "an index without band terms is not smaller:\n\(output)")
+        } else {
+            Issue.record("no index sizes in:\n\(output)")
         }
         #expect(row("failed queries (all modes)", in: output)?.first == "0", "queries failed:\n\(output)")
         #expect(output.contains("targets (issue 6):"))
