@@ -101,17 +101,22 @@ final class CoordinationMaintainer {
     private var done = Set<UInt64>()
     private static let doneBound = 8_000_000
 
-    /// On a run that began with no comment: the keys its comments had, so a
-    /// band no two of them shared is not looked up.
-    private let seen: SeenKeys?
+    /// On a run that began with no comment: the keys its comments had more
+    /// than once, so a band no two of them shared is not looked up.
+    private let repeats: RepeatedKeys?
     /// Told the texts of each component once its values are written.
     private let settled: ([String]) throws -> Void
+    /// Asked before a component of several texts is written: false when another
+    /// maintainer (another thread's, reading the same committed index) has it.
+    private let claim: ([String]) throws -> Bool
 
-    init(database: Database, threshold: Double?, seen: SeenKeys? = nil,
-         write: @escaping (DocumentID, Document) throws -> Void, settled: @escaping ([String]) throws -> Void = { _ in }) {
+    init(database: Database, threshold: Double?, repeats: RepeatedKeys? = nil,
+         write: @escaping (DocumentID, Document) throws -> Void, settled: @escaping ([String]) throws -> Void = { _ in },
+         claim: @escaping ([String]) throws -> Bool = { _ in true }) {
         self.database = database
         self.threshold = threshold
-        self.seen = seen
+        self.repeats = repeats
+        self.claim = claim
         self.write = write
         self.settled = settled
     }
@@ -138,7 +143,10 @@ final class CoordinationMaintainer {
         guard !done.contains(Self.key(fingerprint)) else { return true }
         guard let start = try node(fingerprint) else { return false }
         let component = try component(from: start)
-        try write(component, into: &outcome)
+        // Two threads reach the same component from two of its texts; both find it
+        // whole, so one claim per component (its texts) is enough.
+        let mine = try component.count == 1 || claim(component.map(\.fingerprint).sorted())
+        if mine { try write(component, into: &outcome) }
         members = [:]
         // A text belongs to one component: it is not looked at again.
         for node in component { nodes[node.fingerprint] = nil }
@@ -148,13 +156,13 @@ final class CoordinationMaintainer {
             bandMemberCount = 0
         }
         if documentFingerprints.count > Self.cacheBound { documentFingerprints = [:] }
-        try settled(component.map(\.fingerprint))
+        if mine { try settled(component.map(\.fingerprint)) }
         if done.count > Self.doneBound { done = [] }
         for node in component { done.insert(Self.key(node.fingerprint)) }
         return true
     }
 
-    private static func key(_ fingerprint: String) -> UInt64 {
+    static func key(_ fingerprint: String) -> UInt64 {
         UInt64(fingerprint, radix: 16) ?? FNV1a64.hash(fingerprint.utf8)
     }
 
@@ -184,7 +192,7 @@ final class CoordinationMaintainer {
                 // No term-frequency check first: a band that passes the filter nearly
                 // always holds another text, so it cost a lookup (two, in a combined
                 // view) on top of reading the list, 18 % of the recount.
-                guard seen?.mayRepeat(band) ?? true else { continue }
+                guard repeats?.mayRepeat(band) ?? true else { continue }
                 // A text already placed in an earlier component is not similar to this one,
                 // or it would have been placed here. Those placed in this one leave the
                 // list, so a cluster of thousands of near-identical texts does not

@@ -46,6 +46,9 @@ final class IndexWriter {
     private var dirtyFingerprints = Set<String>()
     private var dirtyClusters = Set<String>()
     private static let dirtyMemoryBound = 100_000
+    /// Texts marked since the last recount (a text marked again after the set
+    /// above was emptied counts twice): how big the recount will be.
+    private var marked = 0
 
     /// - Parameters:
     ///   - language: the stemming language for a new index; an existing index
@@ -253,33 +256,46 @@ final class IndexWriter {
     /// an earlier run that was killed) touched, over all the shards of an index
     /// at once (a group may span shards), and clears the dirty marks. The caller
     /// commits: the new values and the cleared marks land together.
-    static func finishCoordination(_ writers: [IndexWriter], seen: SeenKeys?) throws(QuarryError) -> CoordinationMaintainer.Outcome {
+    static func finishCoordination(_ writers: [IndexWriter], seen: SeenKeys?, threads: Int = 1,
+                                   parallelFrom: Int = parallelRecountFrom) throws(QuarryError) -> CoordinationMaintainer.Outcome {
         guard let first = writers.first else { return CoordinationMaintainer.Outcome() }
         return try first.mapErrors {
             typealias M = IndexSchema.Metadata
             let shards = writers.map(\.database)
-            let reader: Database = shards.count == 1 ? first.database : try Database(combining: shards)
+            let threshold = first.nearDuplicates ? first.nearThreshold : nil
+            let repeats = seen?.repeatedKeys()
             func clear(_ key: String) throws {
                 for shard in shards { try shard.setMetadata(key, "") }
             }
-            let maintainer = CoordinationMaintainer(
-                database: reader, threshold: first.nearDuplicates ? first.nearThreshold : nil, seen: seen, write: { id, document in
+            func write(_ id: DocumentID, _ document: Document) throws {
                 // Xapian interleaves the shards' documents in a combined view.
                 let count = UInt32(shards.count)
                 try shards[Int((id - 1) % count)].replace((id - 1) / count + 1, with: document)
-            }, settled: { texts in
+            }
+            let reader: Database = shards.count == 1 ? first.database : try Database(combining: shards)
+            let maintainer = CoordinationMaintainer(database: reader, threshold: threshold, repeats: repeats, write: write, settled: { texts in
                 // Marks go as their texts are done, so no list of them is held, and a
                 // text marked again further on is not recounted twice.
                 for text in texts { try clear(M.dirtyFingerprintPrefix + text) }
             })
             var outcome = writers.contains(where: \.rebuildCoordination) ? try maintainer.rebuildAll() : CoordinationMaintainer.Outcome()
-            // The marks (this run's, and any a killed run committed) are read a page at a time.
-            for writer in writers {
-                try writer.forEachMetadataKey(prefix: M.dirtyFingerprintPrefix) { key in
-                    // A settled text's mark is already cleared: clearing it again cost two
-                    // metadata writes a text.
-                    if try !maintainer.recount(fingerprint: String(key.dropFirst(M.dirtyFingerprintPrefix.count)), into: &outcome) {
-                        try clear(key)
+            if threads > 1 && writers.reduce(0, { $0 + $1.marked }) >= parallelFrom {
+                // The threads read what is committed, through handles of their own.
+                for writer in writers { try writer.commit() }
+                let parallel = try ParallelRecount(paths: writers.map(\.path), threshold: threshold, repeats: repeats,
+                                                   threads: threads, write: write, clear: clear).run()
+                outcome.texts += parallel.texts
+                outcome.clusters += parallel.clusters
+                outcome.rewritten += parallel.rewritten
+            } else {
+                // The marks (this run's, and any a killed run committed) are read a page at a time.
+                for writer in writers {
+                    try writer.forEachMetadataKey(prefix: M.dirtyFingerprintPrefix) { key in
+                        // A settled text's mark is already cleared: clearing it again cost two
+                        // metadata writes a text.
+                        if try !maintainer.recount(fingerprint: String(key.dropFirst(M.dirtyFingerprintPrefix.count)), into: &outcome) {
+                            try clear(key)
+                        }
                     }
                 }
             }
@@ -293,12 +309,17 @@ final class IndexWriter {
                 writer.dirtyFingerprints = []
                 writer.dirtyClusters = []
                 writer.rebuildCoordination = false
+                writer.marked = 0
             }
             first.logger.debug("duplicate values recomputed", metadata: [
                 "texts": "\(outcome.texts)", "clusters": "\(outcome.clusters)", "rewritten": "\(outcome.rewritten)"])
             return outcome
         }
     }
+
+    /// Texts marked in a run from which their recount goes on several threads:
+    /// below, a commit and the threads' own handles cost more than they save.
+    static let parallelRecountFrom = 10_000
 
     /// Writes the committed contents of `writers`' databases, as one, into a
     /// new compact database at `path`.
@@ -314,6 +335,7 @@ final class IndexWriter {
         if dirtyFingerprints.count > Self.dirtyMemoryBound { dirtyFingerprints = [] }
         if dirtyFingerprints.insert(fingerprint).inserted {
             try database.setMetadata(IndexSchema.Metadata.dirtyFingerprintPrefix + fingerprint, "1")
+            marked += 1
         }
     }
 

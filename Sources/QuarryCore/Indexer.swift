@@ -39,6 +39,10 @@ public struct IndexOptions: Sendable {
     /// Without, comments carry no band terms: indexing takes about 30 % less
     /// CPU and the index is about a third smaller (docs/DUPLICATES.md).
     public var nearDuplicates: Bool?
+    /// Threads of the recount once a run marked `parallelRecountFrom` texts or
+    /// more (fewer are recounted on the calling thread).
+    var recountThreads = ProcessInfo.processInfo.activeProcessorCount
+    var parallelRecountFrom = IndexWriter.parallelRecountFrom
 
     public init(language: String? = nil, lockWait: LockWait = .none, batchDocuments: Int = 20_000,
                 batchBytes: Int = 8 << 20, maxFileBytes: Int64 = 256 << 20, shards: Int? = nil, nearThreshold: Double? = nil,
@@ -413,7 +417,8 @@ public final class Indexer {
     private func finish(_ pass: inout Pass) throws(QuarryError) -> IndexSummary {
         // Counts and clusters span files, so they are settled once the files are in.
         logger.debug("files written", metadata: ["seconds": "\(pass.elapsed())"])
-        let coordination = try IndexWriter.finishCoordination(writers, seen: pass.seen)
+        let coordination = try IndexWriter.finishCoordination(
+            writers, seen: pass.seen, threads: options.recountThreads, parallelFrom: options.parallelRecountFrom)
         pass.summary.duplicateTextsChecked = coordination.texts
         pass.summary.duplicateValuesUpdated = coordination.rewritten
         logger.debug("duplicates settled", metadata: ["seconds": "\(pass.elapsed())"])

@@ -48,16 +48,27 @@ final class SeenKeys: @unchecked Sendable {
         }
     }
 
-    /// Whether `key` may have been added more than once; false is certain.
-    func mayRepeat(_ key: String) -> Bool {
-        let hash = Self.hash(key)
-        return lock.withLock { twice.contains(hash) }
+    /// The keys added more than once so far, to ask from any number of threads
+    /// without the lock: the recount's threads ask for every band they walk,
+    /// once nothing is added any more.
+    func repeatedKeys() -> RepeatedKeys {
+        lock.withLock { RepeatedKeys(filter: twice) }
     }
 
-    private static func hash(_ key: String) -> UInt64 {
+    fileprivate static func hash(_ key: String) -> UInt64 {
         var hasher = FNV1a64()
         hasher.combine(key.utf8)
         return hasher.value
+    }
+}
+
+/// The keys a run's comments had more than once, as `SeenKeys` held them.
+struct RepeatedKeys: Sendable {
+    fileprivate let filter: BloomFilter
+
+    /// Whether `key` may have been added more than once; false is certain.
+    func mayRepeat(_ key: String) -> Bool {
+        filter.contains(SeenKeys.hash(key))
     }
 }
 

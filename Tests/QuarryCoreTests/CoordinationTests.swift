@@ -241,4 +241,44 @@ import QuarryProtocol
         #expect(throws: QuarryError.self) { try run(0) }
         #expect(throws: QuarryError.self) { try run(1.5) }
     }
+
+    /// The recount of a large first run goes on several threads, each reading
+    /// the committed index; a cluster two threads reach is written once. Forced
+    /// here on the planted corpus, it must leave every comment's duplicate
+    /// values and cluster term as the recount on one thread does.
+    @Test func aRecountOnTwoThreadsWritesWhatOneThreadWrites() throws {
+        let directory = try TemporaryDirectory("quarry-parallel-recount")
+        defer { directory.remove() }
+        let corpus = directory.path + "/corpus"
+        _ = try PlantedDuplicateCorpus.write(to: corpus, seed: 20_240_607)
+        func build(_ name: String, threads: Int) throws -> (summary: IndexSummary, values: [String: [[UInt8]]], marks: Int) {
+            var options = IndexOptions(shards: 2)
+            options.recountThreads = threads
+            options.parallelRecountFrom = 0
+            let summary = try Indexer.run(corpus: corpus, index: directory.path + "/" + name, options: options, logger: quietLogger)
+            let database = try Searcher(indexPath: directory.path + "/" + name).database
+            typealias S = IndexSchema.Slot
+            var values: [String: [[UInt8]]] = [:]
+            for entry in try database.allTerms(prefix: IndexSchema.Prefix.id) {
+                for id in try database.documents(withTerm: entry.term) {
+                    let document = try database.document(id)
+                    var held = try [S.accounts, S.copies, S.articles, S.cluster, S.clusterSize, S.clusterAccounts, S.similarity, S.clusterVariants]
+                        .map { try document.value($0) }
+                    let cluster = String(decoding: try document.value(S.cluster), as: UTF8.self)
+                    held.append(cluster.isEmpty ? [] : Array(String(try database.termFrequency(IndexSchema.Prefix.cluster + cluster)).utf8))
+                    values[entry.term] = held
+                }
+            }
+            let marks = try database.metadataKeys(prefix: IndexSchema.Metadata.dirtyFingerprintPrefix).count
+            return (summary, values, marks)
+        }
+        let one = try build("one", threads: 1), two = try build("two", threads: 2)
+        #expect(one.summary.duplicateTextsChecked > 200 && one.summary.duplicateValuesUpdated > 300)
+        #expect(two.summary.duplicateTextsChecked == one.summary.duplicateTextsChecked)
+        #expect(two.summary.duplicateValuesUpdated == one.summary.duplicateValuesUpdated)
+        #expect(one.values.count > 3000 && two.values == one.values)
+        #expect(one.marks == 0 && two.marks == 0)
+        let clusters = try Searcher(indexPath: directory.path + "/two").nearDuplicates(minAccounts: 1, limit: 1000)
+        #expect(clusters.groups.contains { ($0.variants ?? 0) >= 3 }, "no cluster of several texts to reach from two threads")
+    }
 }
