@@ -255,7 +255,10 @@ final class IndexWriter {
     /// Recomputes the duplicate values of every group and cluster this run (or
     /// an earlier run that was killed) touched, over all the shards of an index
     /// at once (a group may span shards), and clears the dirty marks. The caller
-    /// commits: the new values and the cleared marks land together.
+    /// commits: the new values and the cleared marks land together. After a
+    /// large run (`parallelFrom` marked texts) the texts are recounted on
+    /// `threads` threads (`ParallelRecount`), which read what is committed, so
+    /// the files written so far are committed first.
     static func finishCoordination(_ writers: [IndexWriter], seen: SeenKeys?, threads: Int = 1,
                                    parallelFrom: Int = parallelRecountFrom) throws(QuarryError) -> CoordinationMaintainer.Outcome {
         guard let first = writers.first else { return CoordinationMaintainer.Outcome() }
