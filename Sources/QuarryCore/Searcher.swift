@@ -412,7 +412,7 @@ public final class Searcher {
         if shardDatabases != nil, let stats = Self.shardedStats(indexPath: indexPath) { return stats }
         return try retryingOnModification {
             typealias P = IndexSchema.Prefix
-            return IndexStats(
+            var stats = IndexStats(
                 documents: Int(try database.documentCount),
                 articles: Int(try database.termFrequency(P.kind + DocumentKind.article.rawValue)),
                 comments: Int(try database.termFrequency(P.kind + DocumentKind.comment.rawValue)),
@@ -420,6 +420,8 @@ public final class Searcher {
                 revision: try indexRevision(),
                 sizeBytes: Self.directorySize(indexPath), language: language,
                 xapianVersion: Database.xapianVersion)
+            stats.nearDuplicates = try database.metadata(IndexSchema.Metadata.nearDuplicates) != "off"
+            return stats
         }
     }
 
@@ -442,7 +444,10 @@ public final class Searcher {
                 case .remote(let host, let port): shard = try Database(remoteHost: host, port: port, timeoutMilliseconds: 2000)
                 }
                 let documents = Int(try shard.documentCount)
-                if stats.language.isEmpty { stats.language = try shard.metadata(IndexSchema.Metadata.language) }
+                if stats.language.isEmpty {
+                    stats.language = try shard.metadata(IndexSchema.Metadata.language)
+                    stats.nearDuplicates = try shard.metadata(IndexSchema.Metadata.nearDuplicates) != "off"
+                }
                 stats.documents += documents
                 stats.articles += Int(try shard.termFrequency(P.kind + DocumentKind.article.rawValue))
                 stats.comments += Int(try shard.termFrequency(P.kind + DocumentKind.comment.rawValue))

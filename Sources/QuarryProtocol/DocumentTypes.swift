@@ -94,6 +94,9 @@ public struct IndexStats: Codable, Sendable, Equatable {
     public var sizeBytes: Int64
     public var language: String
     public var xapianVersion: String
+    /// False for an index built with `quarry index --no-near-duplicates`
+    /// (exact duplicate groups only); nil when no shard answered.
+    public var nearDuplicates: Bool?
     /// For a sharded index: each database its stub names, and whether it answers.
     public var shards: [ShardStatus]?
 

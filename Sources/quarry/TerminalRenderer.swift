@@ -103,6 +103,7 @@ struct TerminalRenderer {
         revision:  \(stats.revision)
         size:      \(ByteCountFormatter.string(fromByteCount: stats.sizeBytes, countStyle: .file))
         language:  \(stats.language)
+        duplicates: \(stats.nearDuplicates == false ? "exact groups only (built with --no-near-duplicates)" : "exact groups and near-duplicate clusters")
         xapian:    \(stats.xapianVersion)
 
         """ + (stats.shards ?? []).map { shard in

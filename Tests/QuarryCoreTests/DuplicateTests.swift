@@ -256,6 +256,8 @@ func pairScores(predicted: [Set<String>], truth: [Set<String>], sameText: (Strin
         #expect(Set(try allGroups(searcher, near: false).map { Set($0.members.map(\.id)) }) == Set(truth.exactGroups.map { Set($0.members) }))
         #expect(try Database(path: path).allTerms(prefix: IndexSchema.Prefix.band).isEmpty)
         #expect(try Database(path: path).allTerms(prefix: IndexSchema.Prefix.cluster).isEmpty)
+        #expect(try searcher.stats().nearDuplicates == false)
+        #expect(try Searcher(indexPath: sharedCorpusIndex.get()).stats().nearDuplicates == true)
         let near = try #require(throws: QuarryError.self) { try searcher.nearDuplicates() }
         #expect(near.code == .invalidRequest && near.message.contains("without near-duplicate detection"))
 
