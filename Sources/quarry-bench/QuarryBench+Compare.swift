@@ -297,22 +297,22 @@ struct CompareRun {
         }
 
         // 2. and 3. Quarry.
+        /// `quarry-bench index` in a child process, so its peak RSS is the indexer's own.
+        func indexQuarry(_ path: String, _ extra: [String]) throws(BenchError) -> IndexReport {
+            try decodeChild(
+                "quarry-bench index" + extra.map { " " + $0 }.joined(),
+                runChild(bench, ["index", "--corpus", corpus, "--index", path, "--force", "--json",
+                                 "--shards", String(o.shards ?? cores)] + (o.noMerge ? [] : ["--merge"]) + extra,
+                         echoStderr: true))
+        }
         note("Quarry: indexing…")
-        let quarryIndex: IndexReport = try decodeChild(
-            "quarry-bench index",
-            runChild(bench, ["index", "--corpus", corpus, "--index", work + "/quarry-index", "--force", "--json",
-                             "--shards", String(o.shards ?? ProcessInfo.processInfo.activeProcessorCount)] + (o.noMerge ? [] : ["--merge"]),
-                    echoStderr: true))
+        let quarryIndex = try indexQuarry(work + "/quarry-index", [])
         note("Quarry: \(figure(quarryIndex.documentsPerSecond)) documents/s")
         var quarrySameFieldsIndex: IndexReport?
         if !o.noSameFields {
             note("Quarry without near-duplicate detection (the peers' fields): indexing…")
             let path = work + "/quarry-index-same-fields"
-            quarrySameFieldsIndex = try decodeChild(
-                "quarry-bench index --no-near-duplicates",
-                runChild(bench, ["index", "--corpus", corpus, "--index", path, "--force", "--json", "--no-near-duplicates",
-                                 "--shards", String(o.shards ?? ProcessInfo.processInfo.activeProcessorCount)] + (o.noMerge ? [] : ["--merge"]),
-                        echoStderr: true))
+            quarrySameFieldsIndex = try indexQuarry(path, ["--no-near-duplicates"])
             // Only its figures are wanted; at a million articles it is gigabytes.
             if !o.keep { try? FileManager.default.removeItem(atPath: path) }
             note("Quarry without near-duplicates: \(figure(quarrySameFieldsIndex?.documentsPerSecond)) documents/s")
