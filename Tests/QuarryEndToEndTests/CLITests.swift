@@ -171,4 +171,22 @@ private let sharedIndexDirectory = FileManager.default.temporaryDirectory.path +
         try holder.close()
         _ = try succeed("quarry", "index", sampleCorpus, "--index", index)
     }
+
+    /// `--no-near-duplicates` from the command line: exact groups listed,
+    /// clusters refused with the reason, stats saying so, and a later
+    /// `--near-duplicates` refused with the way out.
+    @Test func anIndexBuiltWithoutNearDuplicatesSaysSoEverywhere() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let index = directory.path + "/index"
+        _ = try succeed("quarry", "index", sampleCorpus, "--index", index, "--no-near-duplicates")
+        #expect(try succeed("quarry", "duplicates", "--index", index).output.contains("These sanctions only hurt ordinary people"))
+        let near = try run("quarry", "duplicates", "--index", index, "--near")
+        #expect(near.status != 0 && near.stderr.contains("built without near-duplicate detection"))
+        #expect(try succeed("quarry", "stats", "--index", index, "--json").decode(IndexStats.self).nearDuplicates == false)
+        let change = try run("quarry", "index", sampleCorpus, "--index", index, "--near-duplicates")
+        #expect(change.status != 0 && change.stderr.contains("index into a new directory"))
+        let both = try run("quarry", "index", sampleCorpus, "--index", directory.path + "/other", "--no-near-duplicates", "--near-threshold", "0.5")
+        #expect(both.status != 0 && both.stderr.contains("--near-threshold"))
+    }
 }
