@@ -91,8 +91,10 @@ final class CoordinationMaintainer {
     private var documentFingerprints: [DocumentID: String] = [:]
     /// At 200,000 the 100k corpus's recount emptied its caches 4 to 11 times and
     /// read each text's data about 3 times: 123 s. At 500,000, 60 s, for 44 MiB
-    /// more at the indexer's peak (607 MiB; docs/PERFORMANCE.md).
-    private static let cacheBound = 500_000
+    /// more at the indexer's peak (607 MiB; docs/PERFORMANCE.md). Maintainers
+    /// that run side by side share it, so memory does not grow with threads.
+    static let cacheBound = 500_000
+    private let cacheBound: Int
     /// Texts already placed in a component in this recount, by the 64 bits of
     /// their fingerprint (16 hex digits): not looked at again, as a seed or as a
     /// candidate in a band. Emptying it costs only work (texts of a common band
@@ -100,6 +102,7 @@ final class CoordinationMaintainer {
     /// far above the 439,000 texts of the 100k corpus's recount.
     private var done = Set<UInt64>()
     private static let doneBound = 8_000_000
+    private let doneBound: Int
 
     /// On a run that began with no comment: the keys its comments had more
     /// than once, so a band no two of them shared is not looked up.
@@ -110,9 +113,14 @@ final class CoordinationMaintainer {
     /// maintainer (another thread's, reading the same committed index) has it.
     private let claim: ([String]) throws -> Bool
 
-    init(database: Database, threshold: Double?, repeats: RepeatedKeys? = nil,
+    /// - Parameter share: the part of the caches' bound (`cacheBound`, and the
+    ///   bound of `done`) this maintainer may use: 1 alone, 1/N for each of N
+    ///   threads.
+    init(database: Database, threshold: Double?, repeats: RepeatedKeys? = nil, share: Double = 1,
          write: @escaping (DocumentID, Document) throws -> Void, settled: @escaping ([String]) throws -> Void = { _ in },
          claim: @escaping ([String]) throws -> Bool = { _ in true }) {
+        cacheBound = Int(Double(Self.cacheBound) * share)
+        doneBound = Int(Double(Self.doneBound) * share)
         self.database = database
         self.threshold = threshold
         self.repeats = repeats
@@ -150,14 +158,14 @@ final class CoordinationMaintainer {
         members = [:]
         // A text belongs to one component: it is not looked at again.
         for node in component { nodes[node.fingerprint] = nil }
-        if nodes.count > Self.cacheBound { nodes = [:] }
-        if bandMemberCount > Self.cacheBound {
+        if nodes.count > cacheBound { nodes = [:] }
+        if bandMemberCount > cacheBound {
             bandMembers = [:]
             bandMemberCount = 0
         }
-        if documentFingerprints.count > Self.cacheBound { documentFingerprints = [:] }
+        if documentFingerprints.count > cacheBound { documentFingerprints = [:] }
         if mine { try settled(component.map(\.fingerprint)) }
-        if done.count > Self.doneBound { done = [] }
+        if done.count > doneBound { done = [] }
         for node in component { done.insert(Self.key(node.fingerprint)) }
         return true
     }

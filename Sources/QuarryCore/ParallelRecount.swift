@@ -69,7 +69,7 @@ final class ParallelRecount: @unchecked Sendable {
         let reader = views.count == 1 ? views[0] : try Database(combining: views)
         let prefix = IndexSchema.Metadata.dirtyFingerprintPrefix
         let maintainer = CoordinationMaintainer(
-            database: reader, threshold: threshold, repeats: repeats,
+            database: reader, threshold: threshold, repeats: repeats, share: 1 / Double(threads),
             write: { id, document in try self.lock.withLock { try self.write(id, document) } },
             settled: { texts in try self.lock.withLock { for text in texts { try self.clear(prefix + text) } } },
             claim: { texts in self.lock.withLock { self.claimed.insert(texts.joined(separator: " ")).inserted } })
