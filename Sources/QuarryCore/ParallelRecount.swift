@@ -12,6 +12,11 @@ import XapianKit
 /// caller. Two threads can reach one cluster from two of its texts: both read
 /// the same committed index, so both find the same texts, and the first to
 /// claim them writes the cluster.
+///
+/// The threads share the caches' bound, so memory is what one maintainer's
+/// would be; so bounded, two threads are about as fast as one at 100k and 200k
+/// articles (a 200k run peaked at 924 MiB with a full bound each). They gain
+/// once a cache entry costs less (docs/PERFORMANCE.md, fifth session).
 final class ParallelRecount: @unchecked Sendable {
     // @unchecked: `write`, `clear`, `claimed`, `outcomes` and `failure` are only
     // touched while `lock` is held; the rest is never changed.
