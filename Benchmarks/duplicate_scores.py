@@ -3,7 +3,10 @@
 ground truth `quarry-bench generate` writes beside a corpus (.truth.json),
 counted as DuplicateTests counts them: pairs of comments with different texts
 in one cluster (texts compared lower-cased without punctuation: close to, not
-exactly, Quarry's normalisation). Usage: duplicate_scores.py QUARRY INDEX CORPUS"""
+exactly, Quarry's normalisation). DuplicateTests' pairScores is the measure
+of record, on an index the test builds itself (QUARRY_DUPLICATE_CORPUS=DIR
+swift test --filter generatedBenchmarkCorpus); this scores an index some other
+build made, through the CLI. Usage: duplicate_scores.py QUARRY INDEX CORPUS"""
 import json, subprocess, sys, re
 quarry, index, corpus = sys.argv[1:4]
 truth = json.load(open(corpus + "/.truth.json"))

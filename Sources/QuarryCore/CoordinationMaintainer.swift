@@ -27,6 +27,12 @@ final class CoordinationMaintainer {
         var clusters = 0
         /// Comment documents rewritten because a value changed.
         var rewritten = 0
+
+        mutating func add(_ other: Outcome) {
+            texts += other.texts
+            clusters += other.clusters
+            rewritten += other.rewritten
+        }
     }
 
     /// Reads the whole index: one database, or a combined view of its shards.
@@ -94,7 +100,9 @@ final class CoordinationMaintainer {
     /// more at the indexer's peak (607 MiB; docs/PERFORMANCE.md). Maintainers
     /// that run side by side share it, so memory does not grow with threads.
     static let cacheBound = 500_000
-    private let cacheBound: Int
+    /// This maintainer's part of `cacheBound` and `doneBound`.
+    private let cacheLimit: Int
+    private let doneLimit: Int
     /// Texts already placed in a component in this recount, by the 64 bits of
     /// their fingerprint (16 hex digits): not looked at again, as a seed or as a
     /// candidate in a band. Emptying it costs only work (texts of a common band
@@ -102,7 +110,6 @@ final class CoordinationMaintainer {
     /// far above the 439,000 texts of the 100k corpus's recount.
     private var done = Set<UInt64>()
     private static let doneBound = 8_000_000
-    private let doneBound: Int
 
     /// On a run that began with no comment: the keys its comments had more
     /// than once, so a band no two of them shared is not looked up.
@@ -119,8 +126,8 @@ final class CoordinationMaintainer {
     init(database: Database, threshold: Double?, repeats: RepeatedKeys? = nil, share: Double = 1,
          write: @escaping (DocumentID, Document) throws -> Void, settled: @escaping ([String]) throws -> Void = { _ in },
          claim: @escaping ([String]) throws -> Bool = { _ in true }) {
-        cacheBound = Int(Double(Self.cacheBound) * share)
-        doneBound = Int(Double(Self.doneBound) * share)
+        cacheLimit = Int(Double(Self.cacheBound) * share)
+        doneLimit = Int(Double(Self.doneBound) * share)
         self.database = database
         self.threshold = threshold
         self.repeats = repeats
@@ -158,14 +165,14 @@ final class CoordinationMaintainer {
         members = [:]
         // A text belongs to one component: it is not looked at again.
         for node in component { nodes[node.fingerprint] = nil }
-        if nodes.count > cacheBound { nodes = [:] }
-        if bandMemberCount > cacheBound {
+        if nodes.count > cacheLimit { nodes = [:] }
+        if bandMemberCount > cacheLimit {
             bandMembers = [:]
             bandMemberCount = 0
         }
-        if documentFingerprints.count > cacheBound { documentFingerprints = [:] }
+        if documentFingerprints.count > cacheLimit { documentFingerprints = [:] }
         if mine { try settled(component.map(\.fingerprint)) }
-        if done.count > doneBound { done = [] }
+        if done.count > doneLimit { done = [] }
         for node in component { done.insert(Self.key(node.fingerprint)) }
         return true
     }

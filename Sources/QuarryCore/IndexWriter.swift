@@ -156,7 +156,7 @@ final class IndexWriter {
     func forEachFileRecord(pathPrefix: String = "", _ body: (FileRecord) throws(QuarryError) -> Void) throws(QuarryError) {
         let keyPrefix = IndexSchema.metadataKeyPrefix(forFilesUnder: pathPrefix)
         try mapErrors {
-            try forEachMetadataKey(prefix: keyPrefix) { key in
+            try database.forEachMetadataKey(prefix: keyPrefix) { key in
                 let value = try database.metadata(key)
                 guard !value.isEmpty else { return }
                 guard let record = try? decoder.decode(FileRecord.self, from: Data(value.utf8)) else {
@@ -168,17 +168,6 @@ final class IndexWriter {
         }
     }
 
-    /// Calls `body` with every metadata key starting with `prefix`, in order, a
-    /// page at a time; `body` may remove keys.
-    private func forEachMetadataKey(prefix: String, _ body: (String) throws -> Void) throws {
-        var after = ""
-        while true {
-            let keys = try database.metadataKeys(prefix: prefix, after: after, limit: 1024)
-            guard let last = keys.last else { return }
-            for key in keys { try body(key) }
-            after = last
-        }
-    }
 
     /// Replaces everything a file produced with the articles `produce` hands
     /// over one at a time (a `.jsonl` file of a million articles is never held
@@ -259,8 +248,8 @@ final class IndexWriter {
     /// large run (`parallelFrom` marked texts) the texts are recounted on
     /// `threads` threads (`ParallelRecount`), which read what is committed, so
     /// the files written so far are committed first.
-    static func finishCoordination(_ writers: [IndexWriter], seen: SeenKeys?, threads: Int = 1,
-                                   parallelFrom: Int = parallelRecountFrom) throws(QuarryError) -> CoordinationMaintainer.Outcome {
+    static func finishCoordination(_ writers: [IndexWriter], seen: SeenKeys?, threads: Int,
+                                   parallelFrom: Int) throws(QuarryError) -> CoordinationMaintainer.Outcome {
         guard let first = writers.first else { return CoordinationMaintainer.Outcome() }
         return try first.mapErrors {
             typealias M = IndexSchema.Metadata
@@ -287,13 +276,11 @@ final class IndexWriter {
                 for writer in writers { try writer.commit() }
                 let parallel = try ParallelRecount(paths: writers.map(\.path), threshold: threshold, repeats: repeats,
                                                    threads: threads, write: write, clear: clear).run()
-                outcome.texts += parallel.texts
-                outcome.clusters += parallel.clusters
-                outcome.rewritten += parallel.rewritten
+                outcome.add(parallel)
             } else {
                 // The marks (this run's, and any a killed run committed) are read a page at a time.
                 for writer in writers {
-                    try writer.forEachMetadataKey(prefix: M.dirtyFingerprintPrefix) { key in
+                    try writer.database.forEachMetadataKey(prefix: M.dirtyFingerprintPrefix) { key in
                         // A settled text's mark is already cleared: clearing it again cost two
                         // metadata writes a text.
                         if try !maintainer.recount(fingerprint: String(key.dropFirst(M.dirtyFingerprintPrefix.count)), into: &outcome) {
@@ -303,7 +290,7 @@ final class IndexWriter {
                 }
             }
             for writer in writers {
-                try writer.forEachMetadataKey(prefix: M.dirtyClusterPrefix) { key in
+                try writer.database.forEachMetadataKey(prefix: M.dirtyClusterPrefix) { key in
                     try maintainer.recount(cluster: String(key.dropFirst(M.dirtyClusterPrefix.count)), into: &outcome)
                     try clear(key)
                 }

@@ -36,7 +36,7 @@ public struct IndexOptions: Sendable {
     public var nearThreshold: Double?
     /// Whether a new index finds near-duplicates (the default) or only exact
     /// copies; nil keeps an existing index's choice, another is an error.
-    /// Without, comments carry no band terms: indexing takes about 30 % less
+    /// Without, comments carry no band terms: indexing takes 40–50 % less
     /// CPU and the index is about a third smaller (docs/DUPLICATES.md).
     public var nearDuplicates: Bool?
     /// Threads of the recount once a run marked `parallelRecountFrom` texts or

@@ -61,11 +61,7 @@ final class ParallelRecount: @unchecked Sendable {
         }
         if let failure { throw failure }
         var total = CoordinationMaintainer.Outcome()
-        for outcome in outcomes {
-            total.texts += outcome.texts
-            total.clusters += outcome.clusters
-            total.rewritten += outcome.rewritten
-        }
+        for outcome in outcomes { total.add(outcome) }
         return total
     }
 
@@ -81,21 +77,21 @@ final class ParallelRecount: @unchecked Sendable {
         var outcome = CoordinationMaintainer.Outcome()
         // A text marked in two shards comes up twice, to the same thread, which
         // knows it has placed it.
-        for view in views {
-            var after = ""
-            while !lock.withLock({ failure != nil }) {
-                let keys = try view.metadataKeys(prefix: prefix, after: after, limit: 1024)
-                guard let last = keys.last else { break }
-                for key in keys {
+        do {
+            for view in views {
+                try view.forEachMetadataKey(prefix: prefix) { key in
+                    // Another thread failed: its error is the one thrown.
+                    if lock.withLock({ failure != nil }) { throw Stopped() }
                     let fingerprint = String(key.dropFirst(prefix.count))
-                    guard CoordinationMaintainer.key(fingerprint) % UInt64(threads) == UInt64(index) else { continue }
+                    guard CoordinationMaintainer.key(fingerprint) % UInt64(threads) == UInt64(index) else { return }
                     if try !maintainer.recount(fingerprint: fingerprint, into: &outcome) {
                         try lock.withLock { try clear(key) }
                     }
                 }
-                after = last
             }
-        }
+        } catch is Stopped {}
         return outcome
     }
+
+    private struct Stopped: Error {}
 }

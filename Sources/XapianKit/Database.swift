@@ -153,6 +153,18 @@ public class Database {
         }
     }
 
+    /// Calls `body` with every metadata key starting with `prefix`, in order, a
+    /// page at a time, so memory does not grow with the keys; `body` may remove keys.
+    public func forEachMetadataKey(prefix: String, _ body: (String) throws -> Void) throws {
+        var after = ""
+        while true {
+            let keys = try metadataKeys(prefix: prefix, after: after, limit: 1024)
+            guard let last = keys.last else { return }
+            for key in keys { try body(key) }
+            after = last
+        }
+    }
+
     /// Xapian's spelling correction for one word, or nil when it has none.
     public func spellingSuggestion(for word: String, maxEditDistance: UInt32 = 2) throws(XapianError) -> String? {
         let suggestion = try withBytes(word) { (bytes, length) throws(XapianError) in
