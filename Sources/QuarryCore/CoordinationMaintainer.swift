@@ -59,12 +59,16 @@ final class CoordinationMaintainer {
 
     /// One distinct (normalised) text and its copies.
     private final class Node {
-        let fingerprint: String
+        let fingerprint: Fingerprint
         let documents: [DocumentID]
         /// Sorted; nil for a text too short to shingle: it matches only its copies.
         let shingles: [UInt64]?
         /// Computed when the text is searched from, and not kept: 32 strings a text.
         var bands: [String] { shingles.map { NearDuplicates.bandTerms(distinct: $0) } ?? [] }
+        /// About what it takes in memory: the object and two arrays' headers
+        /// and elements, and its entry in the cache. Texts differ in length
+        /// (tens of shingles to thousands), so the cache is bounded by this.
+        var bytes: Int { 160 + 8 * (shingles?.count ?? 0) + 4 * documents.count }
 
         /// Whether `id` is one of its copies. `documents` comes from a posting
         /// list, so it is in increasing order.
@@ -77,7 +81,7 @@ final class CoordinationMaintainer {
             return low < documents.count && documents[low] == id
         }
 
-        init(fingerprint: String, documents: [DocumentID], shingles: Set<UInt64>?) {
+        init(fingerprint: Fingerprint, documents: [DocumentID], shingles: Set<UInt64>?) {
             self.fingerprint = fingerprint
             self.documents = documents
             self.shingles = shingles?.sorted()
@@ -88,46 +92,52 @@ final class CoordinationMaintainer {
     private var members: [DocumentID: Member] = [:]
     // Caches that serve many components (a band shared by hundreds of texts is
     // read once, not once per text), each emptied whenever it passes its bound,
-    // so memory stays the same whatever the size of the index.
-    private var nodes: [String: Node] = [:]
+    // so memory stays the same whatever the size of the index. Fingerprints are
+    // held as numbers: as 16-digit strings each was a heap allocation, hashed
+    // byte by byte.
+    private var nodes: [Fingerprint: Node] = [:]
+    /// The sum of `nodes`' `bytes`.
+    private var nodeBytes = 0
     /// Distinct fingerprints in each band term's posting list, less those
     /// already placed in a component.
-    private var bandMembers: [String: [String]] = [:]
+    private var bandMembers: [String: [Fingerprint]] = [:]
+    /// Fingerprints in `bandMembers`, plus one a band.
     private var bandMemberCount = 0
-    private var documentFingerprints: [DocumentID: String] = [:]
-    /// At 200,000 the 100k corpus's recount emptied its caches 4 to 11 times and
-    /// read each text's data about 3 times: 123 s. At 500,000, 60 s, for 44 MiB
-    /// more at the indexer's peak (607 MiB; docs/PERFORMANCE.md). Maintainers
-    /// that run side by side share it, so memory does not grow with threads.
-    static let cacheBound = 500_000
-    /// This maintainer's part of `cacheBound` and `doneBound`.
-    private let cacheLimit: Int
-    private let doneLimit: Int
-    /// Texts already placed in a component in this recount, by the 64 bits of
-    /// their fingerprint (16 hex digits): not looked at again, as a seed or as a
-    /// candidate in a band. Emptying it costs only work (texts of a common band
-    /// compared again), so it is emptied past `doneBound` entries (about 100 MB),
-    /// far above the 439,000 texts of the 100k corpus's recount.
-    private var done = Set<UInt64>()
+    private var documentFingerprints: [DocumentID: Fingerprint] = [:]
+    /// The caches' bounds, shared by maintainers that run side by side so that
+    /// memory does not grow with threads. Emptying a cache costs rereads: at
+    /// 100,000 articles the recount walks 439,000 texts, at 200,000 about
+    /// 1,080,000, and a text read again costs its document's data, decoded and
+    /// shingled (docs/PERFORMANCE.md, sixth session, has what these cost and gave).
+    static let nodeByteBound = 256 << 20
+    static let bandMemberBound = 1_000_000
+    static let documentFingerprintBound = 2_000_000
+    /// Texts already placed in a component in this recount: not looked at
+    /// again, as a seed or as a candidate in a band. Emptying it costs only work
+    /// (texts of a common band compared again), so it is emptied past
+    /// `doneBound` entries (about 100 MB), far above the 1,080,000 texts of the
+    /// 200k corpus's recount.
+    private var done = Set<Fingerprint>()
     private static let doneBound = 8_000_000
+    /// This maintainer's part of the bounds.
+    private let limits: (nodeBytes: Int, bandMembers: Int, documentFingerprints: Int, done: Int)
 
     /// On a run that began with no comment: the keys its comments had more
     /// than once, so a band no two of them shared is not looked up.
     private let repeats: RepeatedKeys?
     /// Told the texts of each component once its values are written.
-    private let settled: ([String]) throws -> Void
-    /// Asked before a component of several texts is written: false when another
-    /// maintainer (another thread's, reading the same committed index) has it.
-    private let claim: ([String]) throws -> Bool
+    private let settled: ([Fingerprint]) throws -> Void
+    /// Asked before a component of several texts is written (sorted): false when
+    /// another maintainer (another thread's, reading the same committed index) has it.
+    private let claim: ([Fingerprint]) throws -> Bool
 
-    /// - Parameter share: the part of the caches' bound (`cacheBound`, and the
-    ///   bound of `done`) this maintainer may use: 1 alone, 1/N for each of N
-    ///   threads.
+    /// - Parameter share: the part of the caches' bounds this maintainer may
+    ///   use: 1 alone, 1/N for each of N threads.
     init(database: Database, threshold: Double?, repeats: RepeatedKeys? = nil, share: Double = 1,
-         write: @escaping (DocumentID, Document) throws -> Void, settled: @escaping ([String]) throws -> Void = { _ in },
-         claim: @escaping ([String]) throws -> Bool = { _ in true }) {
-        cacheLimit = Int(Double(Self.cacheBound) * share)
-        doneLimit = Int(Double(Self.doneBound) * share)
+         write: @escaping (DocumentID, Document) throws -> Void, settled: @escaping ([Fingerprint]) throws -> Void = { _ in },
+         claim: @escaping ([Fingerprint]) throws -> Bool = { _ in true }) {
+        func part(_ bound: Int) -> Int { Int(Double(bound) * share) }
+        limits = (part(Self.nodeByteBound), part(Self.bandMemberBound), part(Self.documentFingerprintBound), part(Self.doneBound))
         self.database = database
         self.threshold = threshold
         self.repeats = repeats
@@ -145,7 +155,10 @@ final class CoordinationMaintainer {
         while true {
             let page = try database.allTerms(prefix: prefix, after: after, limit: 1024)
             guard let last = page.last else { return outcome }
-            for entry in page { try recount(fingerprint: String(entry.term.dropFirst(prefix.count)), into: &outcome) }
+            for entry in page {
+                guard let fingerprint = Fingerprint(entry.term.dropFirst(prefix.count)) else { continue }
+                try recount(fingerprint, into: &outcome)
+            }
             after = last.term
         }
     }
@@ -154,8 +167,8 @@ final class CoordinationMaintainer {
     /// Returns whether `settled` has been told of the text (now or earlier in this
     /// recount); false when no comment has it.
     @discardableResult
-    func recount(fingerprint: String, into outcome: inout Outcome) throws -> Bool {
-        guard !done.contains(Self.key(fingerprint)) else { return true }
+    func recount(_ fingerprint: Fingerprint, into outcome: inout Outcome) throws -> Bool {
+        guard !done.contains(fingerprint) else { return true }
         guard let start = try node(fingerprint) else { return false }
         let component = try component(from: start)
         // Two threads reach the same component from two of its texts; both find it
@@ -164,31 +177,30 @@ final class CoordinationMaintainer {
         if mine { try write(component, into: &outcome) }
         members = [:]
         // A text belongs to one component: it is not looked at again.
-        for node in component { nodes[node.fingerprint] = nil }
-        if nodes.count > cacheLimit { nodes = [:] }
-        if bandMemberCount > cacheLimit {
+        for node in component where nodes.removeValue(forKey: node.fingerprint) != nil { nodeBytes -= node.bytes }
+        if nodeBytes > limits.nodeBytes {
+            nodes = [:]
+            nodeBytes = 0
+        }
+        if bandMemberCount > limits.bandMembers {
             bandMembers = [:]
             bandMemberCount = 0
         }
-        if documentFingerprints.count > cacheLimit { documentFingerprints = [:] }
+        if documentFingerprints.count > limits.documentFingerprints { documentFingerprints = [:] }
         if mine { try settled(component.map(\.fingerprint)) }
-        if done.count > doneLimit { done = [] }
-        for node in component { done.insert(Self.key(node.fingerprint)) }
+        if done.count > limits.done { done = [] }
+        for node in component { done.insert(node.fingerprint) }
         return true
-    }
-
-    static func key(_ fingerprint: String) -> UInt64 {
-        UInt64(fingerprint, radix: 16) ?? FNV1a64.hash(fingerprint.utf8)
     }
 
     /// Recomputes every cluster that holds a comment called `cluster` before
     /// the change: the survivors of a cluster that lost a comment may have come apart.
     func recount(cluster: String, into outcome: inout Outcome) throws {
-        var fingerprints = Set<String>()
+        var fingerprints = Set<Fingerprint>()
         for document in try database.documents(withTerm: IndexSchema.Prefix.cluster + cluster) {
-            fingerprints.insert(try fingerprint(of: document))
+            if let fingerprint = try fingerprint(of: document) { fingerprints.insert(fingerprint) }
         }
-        for fingerprint in fingerprints.sorted() { try recount(fingerprint: fingerprint, into: &outcome) }
+        for fingerprint in fingerprints.sorted() { try recount(fingerprint, into: &outcome) }
     }
 
     // MARK: graph
@@ -197,7 +209,7 @@ final class CoordinationMaintainer {
     /// through the posting lists of band terms.
     private func component(from start: Node) throws -> [Node] {
         var component: [Node] = [start]
-        var inComponent: Set<String> = [start.fingerprint]
+        var inComponent: Set<Fingerprint> = [start.fingerprint]
         var next = 0
         while next < component.count {
             let current = component[next]
@@ -212,8 +224,8 @@ final class CoordinationMaintainer {
                 // or it would have been placed here. Those placed in this one leave the
                 // list, so a cluster of thousands of near-identical texts does not
                 // rescan them from every member.
-                var remaining: [String] = []
-                for fingerprint in try fingerprints(inBand: band, of: current) where !inComponent.contains(fingerprint) && !done.contains(Self.key(fingerprint)) {
+                var remaining: [Fingerprint] = []
+                for fingerprint in try fingerprints(inBand: band, of: current) where !inComponent.contains(fingerprint) && !done.contains(fingerprint) {
                     guard let candidate = try node(fingerprint), let other = candidate.shingles,
                           Self.mayReach(threshold, shingles.count, other.count),
                           NearDuplicates.jaccard(sorted: shingles, other) >= threshold
@@ -240,14 +252,14 @@ final class CoordinationMaintainer {
         max(a, b) == 0 || Double(min(a, b)) / Double(max(a, b)) >= threshold
     }
 
-    private func fingerprints(inBand band: String, of node: Node) throws -> [String] {
+    private func fingerprints(inBand band: String, of node: Node) throws -> [Fingerprint] {
         if let cached = bandMembers[band] { return cached }
-        var result: [String] = []
-        var seen = Set<String>()
+        var result: [Fingerprint] = []
+        var seen = Set<Fingerprint>()
         for document in try database.documents(withTerm: band) {
             // Every copy of the text holds all its bands: its own documents, in
             // every list, need no read.
-            let fingerprint = node.holds(document) ? node.fingerprint : try fingerprint(of: document)
+            guard let fingerprint = node.holds(document) ? node.fingerprint : try fingerprint(of: document) else { continue }
             if seen.insert(fingerprint).inserted { result.append(fingerprint) }
         }
         bandMembers[band] = result
@@ -256,17 +268,19 @@ final class CoordinationMaintainer {
         return result
     }
 
-    private func fingerprint(of id: DocumentID) throws -> String {
+    /// Nil for a document without a well-formed fingerprint (not a comment):
+    /// it is in no group.
+    private func fingerprint(of id: DocumentID) throws -> Fingerprint? {
         if let cached = documentFingerprints[id] { return cached }
-        let fingerprint = String(decoding: try database.document(unchecked: id).value(IndexSchema.Slot.fingerprint), as: UTF8.self)
+        guard let fingerprint = Fingerprint(try database.document(unchecked: id).value(IndexSchema.Slot.fingerprint)) else { return nil }
         documentFingerprints[id] = fingerprint
         return fingerprint
     }
 
     /// The text with this fingerprint and its copies; nil when no comment has it any more.
-    private func node(_ fingerprint: String) throws -> Node? {
+    private func node(_ fingerprint: Fingerprint) throws -> Node? {
         if let cached = nodes[fingerprint] { return cached }
-        let documents = try database.documents(withTerm: IndexSchema.Prefix.fingerprint + fingerprint)
+        let documents = try database.documents(withTerm: IndexSchema.Prefix.fingerprint + fingerprint.hex)
         guard let first = documents.first else { return nil }
         var text: String?
         if threshold != nil, case .comment(let comment)? = try? DocumentRecord(stored: try database.document(unchecked: first).data()) {
@@ -274,6 +288,7 @@ final class CoordinationMaintainer {
         }
         let node = Node(fingerprint: fingerprint, documents: documents, shingles: text.flatMap { NearDuplicates.shingles(of: $0) })
         nodes[fingerprint] = node
+        nodeBytes += node.bytes
         return node
     }
 
@@ -300,7 +315,7 @@ final class CoordinationMaintainer {
     private func write(_ component: [Node], into outcome: inout Outcome) throws {
         typealias S = IndexSchema.Slot
         let size = component.reduce(0) { $0 + $1.documents.count }
-        var accounts: [String: Int] = [:]
+        var accounts: [Fingerprint: Int] = [:]
         for node in component {
             accounts[node.fingerprint] = node.documents.count == 1 ? 1 : Set(try node.documents.map { try member($0).account }).count
         }
@@ -330,7 +345,7 @@ final class CoordinationMaintainer {
                 S.cluster: [], S.clusterSize: [], S.clusterAccounts: [], S.similarity: [], S.clusterVariants: [],
             ]
             if inCluster, let main {
-                values[S.cluster] = Array(main.fingerprint.utf8)
+                values[S.cluster] = Array(main.fingerprint.hex.utf8)
                 values[S.clusterSize] = sortableSerialise(Double(size))
                 values[S.clusterAccounts] = sortableSerialise(Double(clusterAccounts.count))
                 values[S.clusterVariants] = sortableSerialise(Double(component.count))

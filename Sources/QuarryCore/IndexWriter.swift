@@ -247,9 +247,10 @@ final class IndexWriter {
     /// commits: the new values and the cleared marks land together. After a
     /// large run (`parallelFrom` marked texts) the texts are recounted on
     /// `threads` threads (`ParallelRecount`), which read what is committed, so
-    /// the files written so far are committed first.
-    static func finishCoordination(_ writers: [IndexWriter], seen: SeenKeys?, threads: Int,
-                                   parallelFrom: Int) throws(QuarryError) -> CoordinationMaintainer.Outcome {
+    /// the files written so far are committed first. `cacheShare` scales the
+    /// recount caches' bounds (`CoordinationMaintainer`).
+    static func finishCoordination(_ writers: [IndexWriter], seen: SeenKeys?, threads: Int, parallelFrom: Int,
+                                   cacheShare: Double) throws(QuarryError) -> CoordinationMaintainer.Outcome {
         guard let first = writers.first else { return CoordinationMaintainer.Outcome() }
         return try first.mapErrors {
             typealias M = IndexSchema.Metadata
@@ -265,17 +266,17 @@ final class IndexWriter {
                 try shards[Int((id - 1) % count)].replace((id - 1) / count + 1, with: document)
             }
             let reader: Database = shards.count == 1 ? first.database : try Database(combining: shards)
-            let maintainer = CoordinationMaintainer(database: reader, threshold: threshold, repeats: repeats, write: write, settled: { texts in
+            let maintainer = CoordinationMaintainer(database: reader, threshold: threshold, repeats: repeats, share: cacheShare, write: write, settled: { texts in
                 // Marks go as their texts are done, so no list of them is held, and a
                 // text marked again further on is not recounted twice.
-                for text in texts { try clear(M.dirtyFingerprintPrefix + text) }
+                for text in texts { try clear(M.dirtyFingerprintPrefix + text.hex) }
             })
             var outcome = writers.contains(where: \.rebuildCoordination) ? try maintainer.rebuildAll() : CoordinationMaintainer.Outcome()
             if threads > 1 && writers.reduce(0, { $0 + $1.marked }) >= parallelFrom {
                 // The threads read what is committed, through handles of their own.
                 for writer in writers { try writer.commit() }
                 let parallel = try ParallelRecount(paths: writers.map(\.path), threshold: threshold, repeats: repeats,
-                                                   threads: threads, write: write, clear: clear).run()
+                                                   threads: threads, cacheShare: cacheShare, write: write, clear: clear).run()
                 outcome.add(parallel)
             } else {
                 // The marks (this run's, and any a killed run committed) are read a page at a time.
@@ -283,7 +284,9 @@ final class IndexWriter {
                     try writer.database.forEachMetadataKey(prefix: M.dirtyFingerprintPrefix) { key in
                         // A settled text's mark is already cleared: clearing it again cost two
                         // metadata writes a text.
-                        if try !maintainer.recount(fingerprint: String(key.dropFirst(M.dirtyFingerprintPrefix.count)), into: &outcome) {
+                        // A malformed mark names no text.
+                        let fingerprint = Fingerprint(key.dropFirst(M.dirtyFingerprintPrefix.count))
+                        if try !(fingerprint.map { try maintainer.recount($0, into: &outcome) } ?? false) {
                             try clear(key)
                         }
                     }

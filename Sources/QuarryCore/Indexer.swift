@@ -43,6 +43,9 @@ public struct IndexOptions: Sendable {
     /// more (fewer are recounted on the calling thread).
     var recountThreads = ProcessInfo.processInfo.activeProcessorCount
     var parallelRecountFrom = IndexWriter.parallelRecountFrom
+    /// The part of the recount caches' bounds it may use; 0 empties them after
+    /// every group, which must change no value, only the work.
+    var recountCacheShare = 1.0
 
     public init(language: String? = nil, lockWait: LockWait = .none, batchDocuments: Int = 20_000,
                 batchBytes: Int = 8 << 20, maxFileBytes: Int64 = 256 << 20, shards: Int? = nil, nearThreshold: Double? = nil,
@@ -418,7 +421,8 @@ public final class Indexer {
         // Counts and clusters span files, so they are settled once the files are in.
         logger.debug("files written", metadata: ["seconds": "\(pass.elapsed())"])
         let coordination = try IndexWriter.finishCoordination(
-            writers, seen: pass.seen, threads: options.recountThreads, parallelFrom: options.parallelRecountFrom)
+            writers, seen: pass.seen, threads: options.recountThreads, parallelFrom: options.parallelRecountFrom,
+            cacheShare: options.recountCacheShare)
         pass.summary.duplicateTextsChecked = coordination.texts
         pass.summary.duplicateValuesUpdated = coordination.rewritten
         logger.debug("duplicates settled", metadata: ["seconds": "\(pass.elapsed())"])

@@ -13,10 +13,11 @@ import XapianKit
 /// the same committed index, so both find the same texts, and the first to
 /// claim them writes the cluster.
 ///
-/// The threads share the caches' bound, so memory is what one maintainer's
-/// would be; so bounded, two threads are about as fast as one at 100k and 200k
-/// articles (a 200k run peaked at 924 MiB with a full bound each). They gain
-/// once a cache entry costs less (docs/PERFORMANCE.md, fifth session).
+/// The threads share the caches' bounds, so memory is what one maintainer's
+/// would be (a 200k run peaked at 924 MiB when each had a full bound). Since
+/// cache entries hold fingerprints as numbers and texts are bounded by their
+/// size, the 200k recount takes 220 s instead of 402 (docs/PERFORMANCE.md,
+/// sixth session).
 final class ParallelRecount: @unchecked Sendable {
     // @unchecked: `write`, `clear`, `claimed`, `outcomes` and `failure` are only
     // touched while `lock` is held; the rest is never changed.
@@ -25,24 +26,27 @@ final class ParallelRecount: @unchecked Sendable {
     private let threshold: Double?
     private let repeats: RepeatedKeys?
     private let threads: Int
+    private let cacheShare: Double
     private let write: (DocumentID, Document) throws -> Void
     private let clear: (String) throws -> Void
-    /// The texts of each cluster written so far, sorted and joined: a few
-    /// thousand at most (606 after the 100,000-article run), so kept whole.
-    private var claimed = Set<String>()
+    /// The texts of each cluster written so far, sorted: a few thousand at
+    /// most (606 after the 100,000-article run), so kept whole.
+    private var claimed = Set<[Fingerprint]>()
     private var outcomes: [CoordinationMaintainer.Outcome]
     private var failure: (any Error)?
 
     /// - Parameters:
     ///   - paths: the shards (or the one database), committed.
+    ///   - cacheShare: the part of the caches' bounds the threads use together.
     ///   - write: replaces a document, by its docid in a combined view of `paths`.
     ///   - clear: removes a metadata key from every shard.
-    init(paths: [String], threshold: Double?, repeats: RepeatedKeys?, threads: Int,
+    init(paths: [String], threshold: Double?, repeats: RepeatedKeys?, threads: Int, cacheShare: Double = 1,
          write: @escaping (DocumentID, Document) throws -> Void, clear: @escaping (String) throws -> Void) {
         self.paths = paths
         self.threshold = threshold
         self.repeats = repeats
         self.threads = max(1, threads)
+        self.cacheShare = cacheShare
         self.write = write
         self.clear = clear
         outcomes = Array(repeating: CoordinationMaintainer.Outcome(), count: self.threads)
@@ -70,10 +74,10 @@ final class ParallelRecount: @unchecked Sendable {
         let reader = views.count == 1 ? views[0] : try Database(combining: views)
         let prefix = IndexSchema.Metadata.dirtyFingerprintPrefix
         let maintainer = CoordinationMaintainer(
-            database: reader, threshold: threshold, repeats: repeats, share: 1 / Double(threads),
+            database: reader, threshold: threshold, repeats: repeats, share: cacheShare / Double(threads),
             write: { id, document in try self.lock.withLock { try self.write(id, document) } },
-            settled: { texts in try self.lock.withLock { for text in texts { try self.clear(prefix + text) } } },
-            claim: { texts in self.lock.withLock { self.claimed.insert(texts.joined(separator: " ")).inserted } })
+            settled: { texts in try self.lock.withLock { for text in texts { try self.clear(prefix + text.hex) } } },
+            claim: { texts in self.lock.withLock { self.claimed.insert(texts).inserted } })
         var outcome = CoordinationMaintainer.Outcome()
         // A text marked in two shards comes up twice, to the same thread, which
         // knows it has placed it.
@@ -82,9 +86,10 @@ final class ParallelRecount: @unchecked Sendable {
                 try view.forEachMetadataKey(prefix: prefix) { key in
                     // Another thread failed: its error is the one thrown.
                     if lock.withLock({ failure != nil }) { throw Stopped() }
-                    let fingerprint = String(key.dropFirst(prefix.count))
-                    guard CoordinationMaintainer.key(fingerprint) % UInt64(threads) == UInt64(index) else { return }
-                    if try !maintainer.recount(fingerprint: fingerprint, into: &outcome) {
+                    // A malformed mark names no text: the first thread clears it.
+                    let fingerprint = Fingerprint(key.dropFirst(prefix.count))
+                    guard (fingerprint?.value ?? 0) % UInt64(threads) == UInt64(index) else { return }
+                    if try !(fingerprint.map { try maintainer.recount($0, into: &outcome) } ?? false) {
                         try lock.withLock { try clear(key) }
                     }
                 }

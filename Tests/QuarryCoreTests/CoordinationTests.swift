@@ -257,22 +257,7 @@ import QuarryProtocol
             var options = IndexOptions(shards: shards)
             options.recountThreads = threads
             options.parallelRecountFrom = 0
-            let summary = try Indexer.run(corpus: corpus, index: directory.path + "/" + name, options: options, logger: quietLogger)
-            let database = try Searcher(indexPath: directory.path + "/" + name).database
-            typealias S = IndexSchema.Slot
-            var values: [String: [[UInt8]]] = [:]
-            for entry in try database.allTerms(prefix: IndexSchema.Prefix.id) {
-                for id in try database.documents(withTerm: entry.term) {
-                    let document = try database.document(id)
-                    var held = try [S.accounts, S.copies, S.articles, S.cluster, S.clusterSize, S.clusterAccounts, S.similarity, S.clusterVariants]
-                        .map { try document.value($0) }
-                    let cluster = String(decoding: try document.value(S.cluster), as: UTF8.self)
-                    held.append(cluster.isEmpty ? [] : Array(String(try database.termFrequency(IndexSchema.Prefix.cluster + cluster)).utf8))
-                    values[entry.term] = held
-                }
-            }
-            let marks = try database.metadataKeys(prefix: IndexSchema.Metadata.dirtyFingerprintPrefix).count
-            return (summary, values, marks)
+            return try Self.recounted(corpus: corpus, index: directory.path + "/" + name, options: options)
         }
         let one = try build("one", shards: 1, threads: 1), two = try build("two", shards: 1, threads: 2)
         let twoShards = try build("two-shards", shards: 2, threads: 2)
@@ -283,5 +268,52 @@ import QuarryProtocol
         #expect(one.marks == 0 && two.marks == 0 && twoShards.marks == 0)
         let clusters = try Searcher(indexPath: directory.path + "/two").nearDuplicates(minAccounts: 1, limit: 1000)
         #expect(clusters.groups.contains { ($0.variants ?? 0) >= 3 }, "no cluster of several texts to reach from two threads")
+    }
+
+    /// The recount empties its caches whenever one passes its bound, which at
+    /// 200,000 articles happens many times a run. Emptied after every group
+    /// here (and the set of texts already placed with them), on one thread and
+    /// on two, they must change no value and leave no mark: only the work.
+    @Test func aRecountThatKeepsNothingCachedWritesWhatOneWithCachesWrites() throws {
+        let directory = try TemporaryDirectory("quarry-recount-caches")
+        defer { directory.remove() }
+        let corpus = directory.path + "/corpus"
+        _ = try PlantedDuplicateCorpus.write(to: corpus, seed: 20_240_611)
+        func build(_ name: String, threads: Int, cacheShare: Double) throws -> (summary: IndexSummary, values: [String: [[UInt8]]], marks: Int) {
+            var options = IndexOptions(shards: 1)
+            options.recountThreads = threads
+            options.parallelRecountFrom = 0
+            options.recountCacheShare = cacheShare
+            return try Self.recounted(corpus: corpus, index: directory.path + "/" + name, options: options)
+        }
+        let cached = try build("cached", threads: 1, cacheShare: 1)
+        let uncached = try build("uncached", threads: 1, cacheShare: 0), uncachedTwo = try build("uncached-two", threads: 2, cacheShare: 0)
+        #expect(cached.summary.duplicateValuesUpdated > 300)
+        // Without the set of placed texts, a text is placed again from each of its group's members.
+        #expect(uncached.summary.duplicateTextsChecked > cached.summary.duplicateTextsChecked)
+        #expect(cached.values.count > 3000 && uncached.values == cached.values && uncachedTwo.values == cached.values)
+        #expect(cached.marks == 0 && uncached.marks == 0 && uncachedTwo.marks == 0)
+    }
+
+    /// Indexes `corpus` into `index`; every document's duplicate values and the
+    /// size of its cluster (by its `XC` term), by id, and the marks left.
+    private static func recounted(corpus: String, index: String, options: IndexOptions) throws
+        -> (summary: IndexSummary, values: [String: [[UInt8]]], marks: Int) {
+        let summary = try Indexer.run(corpus: corpus, index: index, options: options, logger: quietLogger)
+        let database = try Searcher(indexPath: index).database
+        typealias S = IndexSchema.Slot
+        var values: [String: [[UInt8]]] = [:]
+        for entry in try database.allTerms(prefix: IndexSchema.Prefix.id) {
+            for id in try database.documents(withTerm: entry.term) {
+                let document = try database.document(id)
+                var held = try [S.accounts, S.copies, S.articles, S.cluster, S.clusterSize, S.clusterAccounts, S.similarity, S.clusterVariants]
+                    .map { try document.value($0) }
+                let cluster = String(decoding: try document.value(S.cluster), as: UTF8.self)
+                held.append(cluster.isEmpty ? [] : Array(String(try database.termFrequency(IndexSchema.Prefix.cluster + cluster)).utf8))
+                values[entry.term] = held
+            }
+        }
+        let marks = try database.metadataKeys(prefix: IndexSchema.Metadata.dirtyFingerprintPrefix).count
+        return (summary, values, marks)
     }
 }
