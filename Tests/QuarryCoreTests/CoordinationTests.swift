@@ -253,11 +253,8 @@ import QuarryProtocol
         defer { directory.remove() }
         let corpus = directory.path + "/corpus"
         _ = try PlantedDuplicateCorpus.write(to: corpus, seed: 20_240_607)
-        func build(_ name: String, shards: Int, threads: Int) throws -> (summary: IndexSummary, values: [String: [[UInt8]]], marks: Int) {
-            var options = IndexOptions(shards: shards)
-            options.recountThreads = threads
-            options.parallelRecountFrom = 0
-            return try Self.recounted(corpus: corpus, index: directory.path + "/" + name, options: options)
+        func build(_ name: String, shards: Int, threads: Int) throws -> Recounted {
+            try Self.recounted(corpus: corpus, index: directory.path + "/" + name, shards: shards, threads: threads)
         }
         let one = try build("one", shards: 1, threads: 1), two = try build("two", shards: 1, threads: 2)
         let twoShards = try build("two-shards", shards: 2, threads: 2)
@@ -279,12 +276,8 @@ import QuarryProtocol
         defer { directory.remove() }
         let corpus = directory.path + "/corpus"
         _ = try PlantedDuplicateCorpus.write(to: corpus, seed: 20_240_611)
-        func build(_ name: String, threads: Int, cacheShare: Double) throws -> (summary: IndexSummary, values: [String: [[UInt8]]], marks: Int) {
-            var options = IndexOptions(shards: 1)
-            options.recountThreads = threads
-            options.parallelRecountFrom = 0
-            options.recountCacheShare = cacheShare
-            return try Self.recounted(corpus: corpus, index: directory.path + "/" + name, options: options)
+        func build(_ name: String, threads: Int, cacheShare: Double) throws -> Recounted {
+            try Self.recounted(corpus: corpus, index: directory.path + "/" + name, shards: 1, threads: threads, cacheShare: cacheShare)
         }
         let cached = try build("cached", threads: 1, cacheShare: 1)
         let uncached = try build("uncached", threads: 1, cacheShare: 0), uncachedTwo = try build("uncached-two", threads: 2, cacheShare: 0)
@@ -295,10 +288,16 @@ import QuarryProtocol
         #expect(cached.marks == 0 && uncached.marks == 0 && uncachedTwo.marks == 0)
     }
 
-    /// Indexes `corpus` into `index`; every document's duplicate values and the
+    typealias Recounted = (summary: IndexSummary, values: [String: [[UInt8]]], marks: Int)
+
+    /// Indexes `corpus` into `index` with the recount on `threads` threads
+    /// whatever the number of texts; every document's duplicate values and the
     /// size of its cluster (by its `XC` term), by id, and the marks left.
-    private static func recounted(corpus: String, index: String, options: IndexOptions) throws
-        -> (summary: IndexSummary, values: [String: [[UInt8]]], marks: Int) {
+    private static func recounted(corpus: String, index: String, shards: Int, threads: Int, cacheShare: Double = 1) throws -> Recounted {
+        var options = IndexOptions(shards: shards)
+        options.recountThreads = threads
+        options.parallelRecountFrom = 0
+        options.recountCacheShare = cacheShare
         let summary = try Indexer.run(corpus: corpus, index: index, options: options, logger: quietLogger)
         let database = try Searcher(indexPath: index).database
         typealias S = IndexSchema.Slot
