@@ -193,6 +193,14 @@ final class CoordinationMaintainer {
         return true
     }
 
+    /// `recount` of the text a dirty mark (`IndexSchema.Metadata.dirtyFingerprintPrefix`
+    /// and a fingerprint) names; false, so the mark is cleared, when no comment
+    /// has it or the key names no fingerprint.
+    func recount(mark key: String, into outcome: inout Outcome) throws -> Bool {
+        guard let fingerprint = Fingerprint(key.dropFirst(IndexSchema.Metadata.dirtyFingerprintPrefix.count)) else { return false }
+        return try recount(fingerprint, into: &outcome)
+    }
+
     /// Recomputes every cluster that holds a comment called `cluster` before
     /// the change: the survivors of a cluster that lost a comment may have come apart.
     func recount(cluster: String, into outcome: inout Outcome) throws {

@@ -4,8 +4,6 @@
 struct Fingerprint: Hashable, Comparable, Sendable {
     let value: UInt64
 
-    init(_ value: UInt64) { self.value = value }
-
     /// Nil unless `digits` is 16 lowercase hex digits, as every fingerprint is written.
     init?(_ digits: some Collection<UInt8>) {
         guard digits.count == 16 else { return nil }

@@ -168,7 +168,6 @@ final class IndexWriter {
         }
     }
 
-
     /// Replaces everything a file produced with the articles `produce` hands
     /// over one at a time (a `.jsonl` file of a million articles is never held
     /// whole), and stores its signature with their counts.
@@ -284,11 +283,7 @@ final class IndexWriter {
                     try writer.database.forEachMetadataKey(prefix: M.dirtyFingerprintPrefix) { key in
                         // A settled text's mark is already cleared: clearing it again cost two
                         // metadata writes a text.
-                        // A malformed mark names no text.
-                        let fingerprint = Fingerprint(key.dropFirst(M.dirtyFingerprintPrefix.count))
-                        if try !(fingerprint.map { try maintainer.recount($0, into: &outcome) } ?? false) {
-                            try clear(key)
-                        }
+                        if try !maintainer.recount(mark: key, into: &outcome) { try clear(key) }
                     }
                 }
             }

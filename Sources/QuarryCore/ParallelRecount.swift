@@ -7,7 +7,7 @@ import XapianKit
 ///
 /// Each thread opens the committed index read-only (its own handles, since
 /// Xapian objects stay on one thread) with its own maintainer and caches, and
-/// takes the marked texts whose fingerprint falls to it. Writes go to the
+/// takes the marked texts whose mark's hash falls to it. Writes go to the
 /// writable shards one at a time, under a lock, and are committed by the
 /// caller. Two threads can reach one cluster from two of its texts: both read
 /// the same committed index, so both find the same texts, and the first to
@@ -86,12 +86,8 @@ final class ParallelRecount: @unchecked Sendable {
                 try view.forEachMetadataKey(prefix: prefix) { key in
                     // Another thread failed: its error is the one thrown.
                     if lock.withLock({ failure != nil }) { throw Stopped() }
-                    // A malformed mark names no text: the first thread clears it.
-                    let fingerprint = Fingerprint(key.dropFirst(prefix.count))
-                    guard (fingerprint?.value ?? 0) % UInt64(threads) == UInt64(index) else { return }
-                    if try !(fingerprint.map { try maintainer.recount($0, into: &outcome) } ?? false) {
-                        try lock.withLock { try clear(key) }
-                    }
+                    guard FNV1a64.hash(key.utf8) % UInt64(threads) == UInt64(index) else { return }
+                    if try !maintainer.recount(mark: key, into: &outcome) { try lock.withLock { try clear(key) } }
                 }
             }
         } catch is Stopped {}

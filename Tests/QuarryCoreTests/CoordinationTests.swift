@@ -249,21 +249,16 @@ import QuarryProtocol
     /// for the counts: with two, which copy of a text its writers mark first
     /// depends on how their threads interleave.)
     @Test func aRecountOnTwoThreadsWritesWhatOneThreadWrites() throws {
-        let directory = try TemporaryDirectory("quarry-parallel-recount")
-        defer { directory.remove() }
-        let corpus = directory.path + "/corpus"
-        _ = try PlantedDuplicateCorpus.write(to: corpus, seed: 20_240_607)
-        func build(_ name: String, shards: Int, threads: Int) throws -> Recounted {
-            try Self.recounted(corpus: corpus, index: directory.path + "/" + name, shards: shards, threads: threads)
-        }
-        let one = try build("one", shards: 1, threads: 1), two = try build("two", shards: 1, threads: 2)
-        let twoShards = try build("two-shards", shards: 2, threads: 2)
+        let planted = try PlantedRecount(seed: 20_240_607)
+        defer { planted.directory.remove() }
+        let one = try planted.build("one", shards: 1, threads: 1), two = try planted.build("two", shards: 1, threads: 2)
+        let twoShards = try planted.build("two-shards", shards: 2, threads: 2)
         #expect(one.summary.duplicateTextsChecked > 200 && one.summary.duplicateValuesUpdated > 300)
         #expect(two.summary.duplicateTextsChecked == one.summary.duplicateTextsChecked)
         #expect(two.summary.duplicateValuesUpdated == one.summary.duplicateValuesUpdated)
         #expect(one.values.count > 3000 && two.values == one.values && twoShards.values == one.values)
         #expect(one.marks == 0 && two.marks == 0 && twoShards.marks == 0)
-        let clusters = try Searcher(indexPath: directory.path + "/two").nearDuplicates(minAccounts: 1, limit: 1000)
+        let clusters = try Searcher(indexPath: planted.directory.path + "/two").nearDuplicates(minAccounts: 1, limit: 1000)
         #expect(clusters.groups.contains { ($0.variants ?? 0) >= 3 }, "no cluster of several texts to reach from two threads")
     }
 
@@ -272,15 +267,11 @@ import QuarryProtocol
     /// here (and the set of texts already placed with them), on one thread and
     /// on two, they must change no value and leave no mark: only the work.
     @Test func aRecountThatKeepsNothingCachedWritesWhatOneWithCachesWrites() throws {
-        let directory = try TemporaryDirectory("quarry-recount-caches")
-        defer { directory.remove() }
-        let corpus = directory.path + "/corpus"
-        _ = try PlantedDuplicateCorpus.write(to: corpus, seed: 20_240_611)
-        func build(_ name: String, threads: Int, cacheShare: Double) throws -> Recounted {
-            try Self.recounted(corpus: corpus, index: directory.path + "/" + name, shards: 1, threads: threads, cacheShare: cacheShare)
-        }
-        let cached = try build("cached", threads: 1, cacheShare: 1)
-        let uncached = try build("uncached", threads: 1, cacheShare: 0), uncachedTwo = try build("uncached-two", threads: 2, cacheShare: 0)
+        let planted = try PlantedRecount(seed: 20_240_611)
+        defer { planted.directory.remove() }
+        let cached = try planted.build("cached", threads: 1)
+        let uncached = try planted.build("uncached", threads: 1, cacheShare: 0)
+        let uncachedTwo = try planted.build("uncached-two", threads: 2, cacheShare: 0)
         #expect(cached.summary.duplicateValuesUpdated > 300)
         // Without the set of placed texts, a text is placed again from each of its group's members.
         #expect(uncached.summary.duplicateTextsChecked > cached.summary.duplicateTextsChecked)
@@ -288,16 +279,30 @@ import QuarryProtocol
         #expect(cached.marks == 0 && uncached.marks == 0 && uncachedTwo.marks == 0)
     }
 
-    typealias Recounted = (summary: IndexSummary, values: [String: [[UInt8]]], marks: Int)
+}
 
-    /// Indexes `corpus` into `index` with the recount on `threads` threads
+/// A planted duplicate corpus in a temporary directory, indexed as many times
+/// as a recount test needs.
+private struct PlantedRecount {
+    let directory: TemporaryDirectory
+    private let corpus: String
+
+    init(seed: UInt64) throws {
+        directory = try TemporaryDirectory("quarry-recount")
+        corpus = directory.path + "/corpus"
+        _ = try PlantedDuplicateCorpus.write(to: corpus, seed: seed)
+    }
+
+    /// Indexes the corpus into `name` with the recount on `threads` threads
     /// whatever the number of texts; every document's duplicate values and the
     /// size of its cluster (by its `XC` term), by id, and the marks left.
-    private static func recounted(corpus: String, index: String, shards: Int, threads: Int, cacheShare: Double = 1) throws -> Recounted {
+    func build(_ name: String, shards: Int = 1, threads: Int, cacheShare: Double = 1) throws
+        -> (summary: IndexSummary, values: [String: [[UInt8]]], marks: Int) {
         var options = IndexOptions(shards: shards)
         options.recountThreads = threads
         options.parallelRecountFrom = 0
         options.recountCacheShare = cacheShare
+        let index = directory.path + "/" + name
         let summary = try Indexer.run(corpus: corpus, index: index, options: options, logger: quietLogger)
         let database = try Searcher(indexPath: index).database
         typealias S = IndexSchema.Slot
