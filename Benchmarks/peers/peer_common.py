@@ -237,6 +237,7 @@ def run_clients(make_worker, queries, threads, duration=None, requests=None):
         "queriesPerSecond": len(latencies) / elapsed if elapsed > 0 else 0.0,
         "latency": latency_summary(latencies),
         "medianByKind": {kind: latency_summary(values)["p50Ms"] for kind, values in by_kind.items()},
+        "shareByKind": {kind: sum(values) / (sum(latencies) or 1.0) for kind, values in by_kind.items()},
     }
     if first:
         result["firstError"] = first

@@ -329,6 +329,9 @@ struct ModeResult: Codable, Sendable {
     var latency: LatencySummary
     /// Median per kind of query, milliseconds.
     var medianByKind: [String: Double]
+    /// Each kind's share of the time spent answering (0...1): what throughput
+    /// would gain from making that kind cheaper, which the medians do not say.
+    var shareByKind: [String: Double]?
     var firstError: String?
 }
 
@@ -359,6 +362,11 @@ struct QueryReport: Codable, Sendable {
             "",
             table.render(),
         ]
+        for result in results where result.clients == 1 {
+            guard let shares = result.shareByKind else { continue }
+            let byShare = shares.sorted { $0.value > $1.value }.map { "\($0.key) \(Int(($0.value * 100).rounded())) %" }
+            lines.append("time by kind, \(result.mode), 1 client: \(byShare.joined(separator: ", "))")
+        }
         let errors = results.compactMap { $0.firstError.map { "  \($0)" } }
         if !errors.isEmpty { lines += ["", "errors:"] + errors }
         return lines.joined(separator: "\n")
@@ -384,6 +392,7 @@ func combine(_ mode: String, clients: Int, threads: Int, seconds elapsed: Double
         mode: mode, clients: clients, threads: threads, queries: latencies.count + errors, errors: errors, seconds: elapsed,
         queriesPerSecond: elapsed > 0 ? Double(latencies.count) / elapsed : 0, latency: LatencySummary(seconds: latencies),
         medianByKind: byKind.mapValues { LatencySummary(seconds: $0).p50Ms },
+        shareByKind: byKind.mapValues { $0.reduce(0, +) / max(latencies.reduce(0, +), .leastNonzeroMagnitude) },
         firstError: workers.compactMap(\.firstError).first)
 }
 
