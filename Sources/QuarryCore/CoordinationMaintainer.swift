@@ -10,8 +10,8 @@ import XapianKit
 /// So after a run the indexer hands over the texts (fingerprints) and clusters
 /// its changes touched; this recomputes the exact groups and near-duplicate
 /// clusters that contain them, and rewrites the member documents whose values
-/// changed (usually few). The work follows band-term posting lists, never all
-/// pairs of comments.
+/// changed (usually few). The work follows the texts that share a band
+/// (`BandStore`), never all pairs of comments.
 ///
 /// A near-duplicate cluster is a connected component of the graph whose nodes
 /// are distinct texts and whose edges join texts with shingle similarity at or
@@ -63,23 +63,12 @@ final class CoordinationMaintainer {
         let documents: [DocumentID]
         /// Sorted; nil for a text too short to shingle: it matches only its copies.
         let shingles: [UInt64]?
-        /// Computed when the text is searched from, and not kept: 32 strings a text.
-        var bands: [String] { shingles.map { NearDuplicates.bandTerms(distinct: $0) } ?? [] }
+        /// Computed when the text is searched from, and not kept.
+        var bands: [UInt64] { shingles.map { NearDuplicates.bandKeys(distinct: $0) } ?? [] }
         /// About what it takes in memory: the object and two arrays' headers
         /// and elements, and its entry in the cache. Texts differ in length
         /// (tens of shingles to thousands), so the cache is bounded by this.
         var bytes: Int { 160 + 8 * (shingles?.count ?? 0) + 4 * documents.count }
-
-        /// Whether `id` is one of its copies. `documents` comes from a posting
-        /// list, so it is in increasing order.
-        func holds(_ id: DocumentID) -> Bool {
-            var low = 0, high = documents.count
-            while low < high {
-                let middle = (low + high) / 2
-                if documents[middle] < id { low = middle + 1 } else { high = middle }
-            }
-            return low < documents.count && documents[low] == id
-        }
 
         init(fingerprint: Fingerprint, documents: [DocumentID], shingles: Set<UInt64>?) {
             self.fingerprint = fingerprint
@@ -98,9 +87,8 @@ final class CoordinationMaintainer {
     private var nodes: [Fingerprint: Node] = [:]
     /// The sum of `nodes`' `bytes`.
     private var nodeBytes = 0
-    /// Distinct fingerprints in each band term's posting list, less those
-    /// already placed in a component.
-    private var bandMembers: [String: [Fingerprint]] = [:]
+    /// The texts holding each band, less those already placed in a component.
+    private var bandMembers: [UInt64: [Fingerprint]] = [:]
     /// Fingerprints in `bandMembers`, plus one a band.
     private var bandMemberCount = 0
     private var documentFingerprints: [DocumentID: Fingerprint] = [:]
@@ -122,6 +110,8 @@ final class CoordinationMaintainer {
     /// This maintainer's part of the bounds.
     private let limits: (nodeBytes: Int, bandMembers: Int, documentFingerprints: Int, done: Int)
 
+    /// Which texts hold each band; nil without near-duplicate detection.
+    private let bands: BandReader?
     /// On a run that began with no comment: the keys its comments had more
     /// than once, so a band no two of them shared is not looked up.
     private let repeats: RepeatedKeys?
@@ -133,13 +123,14 @@ final class CoordinationMaintainer {
 
     /// - Parameter share: the part of the caches' bounds this maintainer may
     ///   use: 1 alone, 1/N for each of N threads.
-    init(database: Database, threshold: Double?, repeats: RepeatedKeys? = nil, share: Double = 1,
+    init(database: Database, threshold: Double?, bands: BandReader?, repeats: RepeatedKeys? = nil, share: Double = 1,
          write: @escaping (DocumentID, Document) throws -> Void, settled: @escaping ([Fingerprint]) throws -> Void = { _ in },
          claim: @escaping ([Fingerprint]) throws -> Bool = { _ in true }) {
         func part(_ bound: Int) -> Int { Int(Double(bound) * share) }
         limits = (part(Self.nodeByteBound), part(Self.bandMemberBound), part(Self.documentFingerprintBound), part(Self.doneBound))
         self.database = database
         self.threshold = threshold
+        self.bands = bands
         self.repeats = repeats
         self.claim = claim
         self.write = write
@@ -214,7 +205,7 @@ final class CoordinationMaintainer {
     // MARK: graph
 
     /// Every text connected to `start` by similar pairs, found breadth first
-    /// through the posting lists of band terms.
+    /// through the texts that share its bands.
     private func component(from start: Node) throws -> [Node] {
         var component: [Node] = [start]
         var inComponent: Set<Fingerprint> = [start.fingerprint]
@@ -222,18 +213,15 @@ final class CoordinationMaintainer {
         while next < component.count {
             let current = component[next]
             next += 1
-            guard let threshold, let shingles = current.shingles else { continue }
+            guard let threshold, let bands, let shingles = current.shingles else { continue }
             for band in current.bands {
-                // No term-frequency check first: a band that passes the filter nearly
-                // always holds another text, so it cost a lookup (two, in a combined
-                // view) on top of reading the list, 18 % of the recount.
-                guard repeats?.mayRepeat(band) ?? true else { continue }
+                guard repeats?.mayRepeat(band: band) ?? true else { continue }
                 // A text already placed in an earlier component is not similar to this one,
                 // or it would have been placed here. Those placed in this one leave the
                 // list, so a cluster of thousands of near-identical texts does not
                 // rescan them from every member.
                 var remaining: [Fingerprint] = []
-                for fingerprint in try fingerprints(inBand: band, of: current) where !inComponent.contains(fingerprint) && !done.contains(fingerprint) {
+                for fingerprint in try fingerprints(inBand: band, from: bands) where !inComponent.contains(fingerprint) && !done.contains(fingerprint) {
                     guard let candidate = try node(fingerprint), let other = candidate.shingles,
                           Self.mayReach(threshold, shingles.count, other.count),
                           NearDuplicates.jaccard(sorted: shingles, other) >= threshold
@@ -260,16 +248,9 @@ final class CoordinationMaintainer {
         max(a, b) == 0 || Double(min(a, b)) / Double(max(a, b)) >= threshold
     }
 
-    private func fingerprints(inBand band: String, of node: Node) throws -> [Fingerprint] {
+    private func fingerprints(inBand band: UInt64, from bands: BandReader) throws -> [Fingerprint] {
         if let cached = bandMembers[band] { return cached }
-        var result: [Fingerprint] = []
-        var seen = Set<Fingerprint>()
-        for document in try database.documents(withTerm: band) {
-            // Every copy of the text holds all its bands: its own documents, in
-            // every list, need no read.
-            guard let fingerprint = node.holds(document) ? node.fingerprint : try fingerprint(of: document) else { continue }
-            if seen.insert(fingerprint).inserted { result.append(fingerprint) }
-        }
+        let result = try bands.texts(inBand: band).map(Fingerprint.init(value:))
         bandMembers[band] = result
         // The key counts too: a band left with no text (all placed) is still kept.
         bandMemberCount += result.count + 1

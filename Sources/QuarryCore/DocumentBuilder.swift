@@ -7,7 +7,7 @@ import XapianKit
 final class DocumentBuilder {
     private let generator: TermGenerator
     private let encoder = JSONEncoder()
-    /// Whether comments get band terms (an index built with near-duplicate detection).
+    /// Whether comments get band keys (an index built with near-duplicate detection).
     private let nearDuplicates: Bool
 
     init(language: String, nearDuplicates: Bool = true, spellingDatabase: WritableDatabase?) throws(XapianError) {
@@ -23,8 +23,9 @@ final class DocumentBuilder {
     /// What relates a comment to its copies and near-duplicates.
     struct DuplicateKeys {
         var fingerprint: String
-        /// Its `XB` band terms; empty for a text too short to shingle.
-        var bands: [String]
+        /// Its band keys (`NearDuplicates.bandKeys`), for `BandStore`; empty for
+        /// a text too short to shingle, or in an index without near-duplicates.
+        var bands: [UInt64]
     }
 
     /// The article document followed by one document per comment, each with its
@@ -105,8 +106,7 @@ final class DocumentBuilder {
         try document.setValue(S.kind, DocumentKind.comment.rawValue)
         try document.setValue(S.fingerprint, fingerprint)
         try document.setValue(S.id, id)
-        let bands = nearDuplicates ? NearDuplicates.shingles(ofNormalised: normalised).map { NearDuplicates.bandTerms($0) } ?? [] : []
-        for term in bands { try document.addBooleanTerm(term) }
+        let bands = nearDuplicates ? NearDuplicates.shingles(ofNormalised: normalised).map { NearDuplicates.bandKeys($0) } ?? [] : []
         // A comment alone with its text until CoordinationMaintainer, at the end
         // of the run, counts the copies and finds the clusters.
         try document.setValue(S.accounts, number: 1)

@@ -20,6 +20,8 @@ struct Fingerprint: Hashable, Comparable, Sendable {
 
     init?(_ text: some StringProtocol) { self.init(text.utf8) }
 
+    init(value: UInt64) { self.value = value }
+
     /// The 16 digits, as stored in the `fingerprint` slot and after `XH`.
     var hex: String {
         String(unsafeUninitializedCapacity: 16) { buffer in

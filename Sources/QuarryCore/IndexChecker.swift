@@ -20,7 +20,8 @@ public struct CheckReport: Codable, Sendable {
 
 /// Verifies an index: Xapian's own consistency check, then Quarry's invariants
 /// (every comment has its article, every article's comment count matches, every
-/// file record matches the documents it produced and, with the corpus, the file).
+/// file record matches the documents it produced and, with the corpus, the
+/// file, and every comment text's bands are in the band store).
 public enum IndexChecker {
     public static func check(index: String, corpus: String?) throws(QuarryError) -> CheckReport {
         var report = CheckReport()
@@ -45,6 +46,9 @@ public enum IndexChecker {
             for shard in shards { report.revision += try shard.revision }
             try checkDocuments(database, into: &report)
             try checkFiles(database, shards: shards, corpus: corpus, into: &report)
+            if try database.metadata(IndexSchema.Metadata.nearDuplicates) != "off" {
+                try checkBands(database, store: BandStore(directory: index + "/" + BandStore.directoryName), into: &report)
+            }
         } catch let error as XapianError {
             throw QuarryError(error, indexPath: index)
         } catch let error as QuarryError {
@@ -79,6 +83,31 @@ public enum IndexChecker {
         }
         for (article, expected) in declared.sorted(by: { $0.key < $1.key }) where counted[article, default: 0] != expected {
             report.problems.append("article '\(article)' should have \(expected) comment(s) but the index holds \(counted[article, default: 0])")
+        }
+    }
+
+    /// Every committed comment's bands must be in the store (they are made
+    /// durable before the commit that holds the comment), or its near-duplicates
+    /// are never found. Reads each distinct text once, a page of texts at a time.
+    private static func checkBands(_ database: Database, store: BandStore, into report: inout CheckReport) throws {
+        let reader: BandReader
+        do {
+            reader = try store.reader()
+        } catch {
+            report.problems.append(error.message)
+            return
+        }
+        var missing = 0
+        var example: String?
+        try database.forEachCommentText { fingerprint, comment in
+            for band in NearDuplicates.bandKeys(of: comment.text) where try !reader.texts(inBand: band).contains(fingerprint.value) {
+                missing += 1
+                if example == nil { example = comment.id }
+                break
+            }
+        }
+        if missing > 0 {
+            report.problems.append("\(missing) comment text(s), such as that of '\(example ?? "")', have bands missing from the band store '\(store.directory)': their near-duplicates are not found; rebuild the index from the corpus into a new directory")
         }
     }
 

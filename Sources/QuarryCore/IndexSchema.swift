@@ -4,7 +4,8 @@ import XapianKit
 /// slots, metadata keys. docs/SCHEMA.md is the reference for this file.
 public enum IndexSchema {
     /// Bumped when the layout changes incompatibly; stored in the index.
-    public static let version = "4"
+    /// 5: comments' MinHash bands moved from `XB` terms to `BandStore`.
+    public static let version = "5"
 
     public enum Prefix {
         /// Unique public id (boolean).
@@ -25,10 +26,6 @@ public enum IndexSchema {
         public static let fingerprint = "XH"
         /// Source name from JSON input (boolean).
         public static let source = "XS"
-        /// A comment's MinHash LSH band: `XB` + the band number (one base-32 digit)
-        /// + 40 bits of the band's hash (eight base-32 digits) (boolean). Comments sharing one are
-        /// near-duplicate candidates; see `NearDuplicates`.
-        public static let band = "XB"
         /// The near-duplicate cluster a comment belongs to, by cluster id (boolean;
         /// kept up to date by `CoordinationMaintainer`).
         public static let cluster = "XC"
@@ -86,7 +83,7 @@ public enum IndexSchema {
         /// The near-duplicate similarity threshold the clusters were built with.
         public static let nearThreshold = "quarry:near-threshold"
         /// `off` when the index was built without near-duplicate detection (no
-        /// `XB` band terms; exact groups only); absent or `on` otherwise.
+        /// band store; exact groups only); absent or `on` otherwise.
         public static let nearDuplicates = "quarry:near-duplicates"
     }
 

@@ -36,8 +36,13 @@ final class IndexWriter {
     /// Shingle similarity at which comments cluster as near-duplicates.
     let nearThreshold: Double
     /// False for an index built without near-duplicate detection: no band
-    /// terms, and clusters are the exact groups.
+    /// store, and clusters are the exact groups.
     let nearDuplicates: Bool
+    /// Where the comments' bands go; nil without near-duplicate detection.
+    let bandStore: BandStore?
+    /// The bands of the documents written since the last commit: made durable
+    /// in the store just before the commit that holds their documents.
+    private var pendingBands: [BandStore.Entry] = []
     /// Set when the threshold changed: every cluster must be rebuilt.
     private var rebuildCoordination = false
     /// Texts and clusters recently marked: their duplicate values must be
@@ -57,8 +62,10 @@ final class IndexWriter {
     ///     (or the default for a new index), another value rebuilds the clusters.
     ///   - nearDuplicates: whether a new index finds near-duplicates; nil keeps
     ///     an existing index's choice, another is an error.
+    ///   - bands: the band store the shards of an index share; nil opens the
+    ///     one in `path` (an index of one database).
     init(path: String, language: String?, nearThreshold: Double? = nil, nearDuplicates: Bool? = nil,
-         lockWait: IndexOptions.LockWait, batchDocuments: Int,
+         bands: BandStore? = nil, lockWait: IndexOptions.LockWait, batchDocuments: Int,
          batchBytes: Int, logger: Logger) throws(QuarryError) {
         self.path = path
         self.batchDocuments = batchDocuments
@@ -107,6 +114,7 @@ final class IndexWriter {
                 rebuildCoordination = storedThreshold != nil
             }
             builder = try DocumentBuilder(language: self.language, nearDuplicates: self.nearDuplicates, spellingDatabase: database)
+            bandStore = self.nearDuplicates ? bands ?? BandStore(directory: path + "/" + BandStore.directoryName) : nil
         } catch let error as XapianError {
             throw QuarryError(error, indexPath: path)
         } catch let error as QuarryError {
@@ -201,8 +209,12 @@ final class IndexWriter {
                     pendingBytes += bytes
                     unsavedBytes += bytes
                     try database.replace(uniqueTerm: idTerm, with: document)
-                    if let keys, seen?.insert([IndexSchema.Prefix.fingerprint + keys.fingerprint] + keys.bands) ?? true {
-                        try markDirty(fingerprint: keys.fingerprint)
+                    if let keys, let text = Fingerprint(keys.fingerprint) {
+                        // No bands without near-duplicate detection.
+                        for band in keys.bands { pendingBands.append(BandStore.Entry(band: band, text: text.value)) }
+                        if seen?.insert(fingerprint: text, bands: keys.bands) ?? true {
+                            try markDirty(fingerprint: keys.fingerprint)
+                        }
                     }
                     pendingDocuments += 1
                     unsaved += 1
@@ -210,7 +222,7 @@ final class IndexWriter {
                     // held 1.2 GB in Xapian's buffers) is committed in parts; its signature
                     // comes with the last, so a run killed in between reindexes the file.
                     if unsaved >= batchDocuments || unsavedBytes >= batchBytes {
-                        try database.commit()
+                        try commitDatabase()
                         pendingDocuments = 0
                         pendingBytes = 0
                         unsaved = 0
@@ -265,18 +277,27 @@ final class IndexWriter {
                 try shards[Int((id - 1) % count)].replace((id - 1) / count + 1, with: document)
             }
             let reader: Database = shards.count == 1 ? first.database : try Database(combining: shards)
-            let maintainer = CoordinationMaintainer(database: reader, threshold: threshold, repeats: repeats, share: cacheShare, write: write, settled: { texts in
+            let parallel = threads > 1 && writers.reduce(0, { $0 + $1.marked }) >= parallelFrom
+            // The recount reads the bands of what is written, committed or not.
+            for writer in writers { try writer.flushBands() }
+            // A large recount looks up hundreds of thousands of bands: one run read for each.
+            if parallel, threshold != nil, let store = first.bandStore {
+                let start = ContinuousClock.now
+                try store.mergeAll()
+                first.logger.debug("band runs merged", metadata: ["after": "\(ContinuousClock.now - start)"])
+            }
+            let bands = threshold == nil ? nil : try first.bandStore?.reader()
+            let maintainer = CoordinationMaintainer(database: reader, threshold: threshold, bands: bands, repeats: repeats, share: cacheShare, write: write, settled: { texts in
                 // Marks go as their texts are done, so no list of them is held, and a
                 // text marked again further on is not recounted twice.
                 for text in texts { try clear(M.dirtyFingerprintPrefix + text.hex) }
             })
             var outcome = writers.contains(where: \.rebuildCoordination) ? try maintainer.rebuildAll() : CoordinationMaintainer.Outcome()
-            if threads > 1 && writers.reduce(0, { $0 + $1.marked }) >= parallelFrom {
+            if parallel {
                 // The threads read what is committed, through handles of their own.
                 for writer in writers { try writer.commit() }
-                let parallel = try ParallelRecount(paths: writers.map(\.path), threshold: threshold, repeats: repeats,
-                                                   threads: threads, cacheShare: cacheShare, write: write, clear: clear).run()
-                outcome.add(parallel)
+                outcome.add(try ParallelRecount(paths: writers.map(\.path), threshold: threshold, bands: bands, repeats: repeats,
+                                                threads: threads, cacheShare: cacheShare, write: write, clear: clear).run())
             } else {
                 // The marks (this run's, and any a killed run committed) are read a page at a time.
                 for writer in writers {
@@ -303,6 +324,29 @@ final class IndexWriter {
                 "texts": "\(outcome.texts)", "clusters": "\(outcome.clusters)", "rewritten": "\(outcome.rewritten)"])
             return outcome
         }
+    }
+
+    /// Writes the bands of every comment text the shards hold into `store`, for
+    /// an index whose store is gone (the database copied without it, the
+    /// directory deleted). Returns how many texts it read.
+    static func rebuildBands(_ writers: [IndexWriter], into store: BandStore) throws(QuarryError) -> Int {
+        var texts = 0
+        var entries: [BandStore.Entry] = []
+        for writer in writers {
+            try writer.mapErrors {
+                try writer.database.forEachCommentText { fingerprint, comment in
+                    for band in NearDuplicates.bandKeys(of: comment.text) { entries.append(BandStore.Entry(band: band, text: fingerprint.value)) }
+                    texts += 1
+                    if entries.count >= 1 << 20 {
+                        try store.add(entries)
+                        entries.removeAll(keepingCapacity: true)
+                    }
+                }
+            }
+        }
+        try store.add(entries)
+        try store.mergeAll()
+        return texts
     }
 
     /// Texts marked in a run from which their recount goes on several threads:
@@ -349,9 +393,22 @@ final class IndexWriter {
     private static let oneCopy = sortableSerialise(1)
 
     func commit() throws(QuarryError) {
-        try mapErrors { try database.commit() }
+        try mapErrors { try commitDatabase() }
         pendingDocuments = 0
         pendingBytes = 0
+    }
+
+    /// Every commit goes through here: the bands of the documents it holds are
+    /// in the store first, so a committed comment is never missing from it.
+    private func commitDatabase() throws {
+        try flushBands()
+        try database.commit()
+    }
+
+    func flushBands() throws(QuarryError) {
+        guard let bandStore, !pendingBands.isEmpty else { return }
+        try bandStore.add(pendingBands)
+        pendingBands.removeAll(keepingCapacity: true)
     }
 
     var revision: UInt64 { (try? database.revision) ?? 0 }
@@ -360,8 +417,14 @@ final class IndexWriter {
         Int((try? database.termFrequency(IndexSchema.Prefix.kind + kind)) ?? 0)
     }
 
-    /// Releases the write lock now.
+    /// Releases the write lock now. Xapian commits what is pending as it
+    /// closes, so its bands are stored first.
     func close() {
+        do {
+            try flushBands()
+        } catch {
+            logger.error("cannot store the bands of the last documents: their near-duplicates are found once they are indexed again", metadata: ["error": "\(error)"])
+        }
         try? database.close()
     }
 

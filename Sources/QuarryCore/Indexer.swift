@@ -117,15 +117,25 @@ public final class Indexer {
         self.logger = logger
         var writers: [IndexWriter] = []
         let shards = try ShardLayout.shardPaths(index: index, requested: options.shards)
+        // One store for all the shards, beside the stub: its entries name texts,
+        // not documents, so a merge of the shards leaves it as it is. Nothing is
+        // read or created until a comment's bands are written or looked up.
+        let bands = BandStore(directory: index + "/" + BandStore.directoryName)
         for shard in shards {
             // The shards' batches share the batch limits, so memory does not grow with the shard count.
             writers.append(try IndexWriter(
                 path: shard, language: options.language, nearThreshold: options.nearThreshold, nearDuplicates: options.nearDuplicates,
-                lockWait: options.lockWait,
+                bands: bands, lockWait: options.lockWait,
                 batchDocuments: max(1, options.batchDocuments / shards.count), batchBytes: max(1, options.batchBytes / shards.count),
                 logger: logger))
         }
         self.writers = writers
+        if writers[0].nearDuplicates, !FileManager.default.fileExists(atPath: bands.directory),
+           writers.contains(where: { $0.count(of: "comment") > 0 }) {
+            let texts = try IndexWriter.rebuildBands(writers, into: bands)
+            logger.warning("the near-duplicate band store was missing; rebuilt it from the index", metadata: [
+                "store": "\(bands.directory)", "texts": "\(texts)"])
+        }
         logger.debug("index opened", metadata: [
             "index": "\(index)", "shards": "\(writers.count)", "language": "\(writers[0].language)"])
     }

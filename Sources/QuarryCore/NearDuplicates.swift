@@ -6,18 +6,19 @@
 /// near-duplicates when the Jaccard similarity of their shingle sets reaches a
 /// threshold (`defaultThreshold`). Comparing every pair would be quadratic, so
 /// each comment also gets a MinHash signature of `bands × rows` hashes, cut into
-/// `bands` bands; each band becomes one index term (`XB…`). Two comments whose
-/// similarity is J share at least one band term with probability
-/// 1 − (1 − J^rows)^bands, so the posting lists of a comment's band terms hold
-/// its likely near-duplicates, and only those are compared exactly.
+/// `bands` bands; each band becomes one key (`bandKeys`), and `BandStore` lists
+/// the texts of each key. Two comments whose similarity is J share at least
+/// one band with probability 1 − (1 − J^rows)^bands, so the texts sharing a
+/// comment's bands are its likely near-duplicates, and only those are compared
+/// exactly.
 ///
 /// docs/DUPLICATES.md explains the choice of parameters with measured figures.
 public enum NearDuplicates {
     /// Words per shingle. Pairs of words: one changed word breaks two shingles,
     /// where triples would lose three, which matters for 10-word comments.
     public static let shingleSize = 2
-    /// LSH bands (at most 32: the band number is one base-32 digit of the term),
-    /// and MinHash rows per band: 96 hash functions in all.
+    /// LSH bands (at most 32: the band number is 5 bits of the key), and
+    /// MinHash rows per band: 96 hash functions in all.
     public static let bands = 32
     public static let rows = 3
     public static var hashCount: Int { bands * rows }
@@ -69,27 +70,28 @@ public enum NearDuplicates {
         return (minima, sources)
     }
 
-    /// The band terms of a shingle set: one per band of its MinHash signature,
+    /// The band keys of a shingle set: one per band of its MinHash signature,
     /// except a band whose rows all come from one shingle, in a text of three
-    /// shingles or more.
+    /// shingles or more. A key is the band number (5 bits) above 40 bits of
+    /// the band's hash; `BandStore` lists the texts of each.
     ///
-    /// Such a band says no more than "holds this word pair", and when the pair
-    /// is common ("of the", "and the") the least hash for three functions is
-    /// often that one pair: thousands of unrelated comments then share the band
-    /// (4,020 texts in one band of a 10,000-article corpus), and the clustering
-    /// pass compared each with all the others, quadratic in the corpus. A
-    /// near-duplicate shares many other bands; a text of one or two shingles
-    /// has few others, so keeps them all.
-    public static func bandTerms(_ shingles: Set<UInt64>) -> [String] {
-        bandTerms(distinct: shingles)
+    /// A band whose rows come from one shingle says no more than "holds this
+    /// word pair", and when the pair is common ("of the", "and the") the least
+    /// hash for three functions is often that one pair: thousands of unrelated
+    /// comments then share the band (4,020 texts in one band of a
+    /// 10,000-article corpus), and the clustering pass compared each with all
+    /// the others, quadratic in the corpus. A near-duplicate shares many other
+    /// bands; a text of one or two shingles has few others, so keeps them all.
+    public static func bandKeys(_ shingles: Set<UInt64>) -> [UInt64] {
+        bandKeys(distinct: shingles)
     }
 
-    /// `bandTerms` of shingles held without repeats in any collection (the
+    /// `bandKeys` of shingles held without repeats in any collection (the
     /// recount keeps them as a sorted array): the minima do not depend on order.
-    static func bandTerms(distinct shingles: some Collection<UInt64>) -> [String] {
+    static func bandKeys(distinct shingles: some Collection<UInt64>) -> [UInt64] {
         let (minima, sources) = minHashes(shingles)
-        var terms: [String] = []
-        terms.reserveCapacity(bands)
+        var keys: [UInt64] = []
+        keys.reserveCapacity(bands)
         for band in 0..<bands {
             let rowSources = sources[(band * rows)..<((band + 1) * rows)]
             if shingles.count >= 3, rowSources.allSatisfy({ $0 == rowSources.first }) { continue }
@@ -99,33 +101,15 @@ public enum NearDuplicates {
                 // The 8 bytes least significant first, without an array per row.
                 withUnsafeBytes(of: value.littleEndian) { hasher.combine($0) }
             }
-            terms.append(bandTerm(band: band, hash: hasher.value))
+            keys.append(UInt64(band) << 40 | hasher.value & (1 << 40 - 1))
         }
-        return terms
+        return keys
     }
 
-    /// `XB` + `base32(band, digits: 1)` + `base32(hash, digits: 8)`, written in
-    /// place: 32 a comment, so two arrays and two concatenations each showed.
-    static func bandTerm(band: Int, hash: UInt64) -> String {
-        let prefix = IndexSchema.Prefix.band.utf8
-        return String(unsafeUninitializedCapacity: prefix.count + 9) { buffer in
-            var end = 0
-            for byte in prefix {
-                buffer[end] = byte
-                end += 1
-            }
-            buffer[end] = alphabet[band & 31]
-            for index in 0..<8 {
-                buffer[end + 8 - index] = alphabet[Int((hash >> (5 * UInt64(index))) & 31)]
-            }
-            return end + 9
-        }
-    }
-
-    /// The band terms of a raw comment text; empty when it is too short to shingle.
-    public static func bandTerms(of text: String) -> [String] {
+    /// The band keys of a raw comment text; empty when it is too short to shingle.
+    public static func bandKeys(of text: String) -> [UInt64] {
         guard let shingles = shingles(of: text) else { return [] }
-        return bandTerms(shingles)
+        return bandKeys(shingles)
     }
 
     /// |a ∩ b| / |a ∪ b|; 1 for two empty sets.
@@ -162,25 +146,10 @@ public enum NearDuplicates {
         return Double(zip(a, b).reduce(0) { $1.0 == $1.1 ? $0 + 1 : $0 }) / Double(a.count)
     }
 
-    // Fixed seeds: band terms are stored in the index, so they must come out the
+    // Fixed seeds: band keys are stored with the index, so they must come out the
     // same in every run and on every machine (never use Hasher, which is seeded
     // per process).
     private static let seeds: [UInt64] = (0..<hashCount).map { SplitMix64.mix(0x5155_4152_5259 &+ UInt64($0) &* 0x9E37_79B9_7F4A_7C15) }
-
-    /// The low `5 × digits` bits of `value` in base 32 (digits, then a to v).
-    /// A band term is mostly unique to its comment, and there are 32 per comment:
-    /// short terms keep the index small. 40 bits of band hash make chance
-    /// collisions rare (about one per band in a million comments), and a chance
-    /// collision only costs one similarity check.
-    static func base32(_ value: UInt64, digits: Int) -> String {
-        var bytes = [UInt8](repeating: 0, count: digits)
-        for index in 0..<digits {
-            bytes[digits - 1 - index] = alphabet[Int((value >> (5 * UInt64(index))) & 31)]
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    private static let alphabet = Array("0123456789abcdefghijklmnopqrstuv".utf8)
 
     static func hex(_ value: UInt64, digits: Int) -> String {
         let text = String(value, radix: 16)

@@ -24,6 +24,7 @@ final class ParallelRecount: @unchecked Sendable {
     private let lock = NSLock()
     private let paths: [String]
     private let threshold: Double?
+    private let bands: BandReader?
     private let repeats: RepeatedKeys?
     private let threads: Int
     private let cacheShare: Double
@@ -40,10 +41,11 @@ final class ParallelRecount: @unchecked Sendable {
     ///   - cacheShare: the part of the caches' bounds the threads use together.
     ///   - write: replaces a document, by its docid in a combined view of `paths`.
     ///   - clear: removes a metadata key from every shard.
-    init(paths: [String], threshold: Double?, repeats: RepeatedKeys?, threads: Int, cacheShare: Double = 1,
+    init(paths: [String], threshold: Double?, bands: BandReader?, repeats: RepeatedKeys?, threads: Int, cacheShare: Double = 1,
          write: @escaping (DocumentID, Document) throws -> Void, clear: @escaping (String) throws -> Void) {
         self.paths = paths
         self.threshold = threshold
+        self.bands = bands
         self.repeats = repeats
         self.threads = max(1, threads)
         self.cacheShare = cacheShare
@@ -74,7 +76,7 @@ final class ParallelRecount: @unchecked Sendable {
         let reader = views.count == 1 ? views[0] : try Database(combining: views)
         let prefix = IndexSchema.Metadata.dirtyFingerprintPrefix
         let maintainer = CoordinationMaintainer(
-            database: reader, threshold: threshold, repeats: repeats, share: cacheShare / Double(threads),
+            database: reader, threshold: threshold, bands: bands, repeats: repeats, share: cacheShare / Double(threads),
             write: { id, document in try self.lock.withLock { try self.write(id, document) } },
             settled: { texts in try self.lock.withLock { for text in texts { try self.clear(prefix + text.hex) } } },
             claim: { texts in self.lock.withLock { self.claimed.insert(texts).inserted } })

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The duplicate keys (fingerprint and band terms) of every comment written so
+/// The duplicate keys (fingerprint and band keys) of every comment written so
 /// far in a run that began on an index with no comments: a Bloom filter of
 /// fixed size, shared by the shards' writer threads.
 ///
@@ -15,7 +15,7 @@ import Foundation
 /// rise and the recount does more work, no more.
 ///
 /// A second, smaller filter holds the keys seen more than once. The recount
-/// asks it before looking a band term up in the index: a band that no two
+/// asks it before looking a band up in `BandStore`: a band that no two
 /// comments of the run had cannot link a text to another one.
 final class SeenKeys: @unchecked Sendable {
     // @unchecked: the filters are only touched while `lock` is held. A pthread
@@ -35,9 +35,9 @@ final class SeenKeys: @unchecked Sendable {
         twice = BloomFilter(bytes: bytes / 8)
     }
 
-    /// Adds `keys` and tells whether any of them was (probably) added before.
-    func insert(_ keys: [String]) -> Bool {
-        let hashes = keys.map(Self.hash)
+    /// Adds a comment's keys and tells whether any of them was (probably) added before.
+    func insert(fingerprint: Fingerprint, bands: [UInt64]) -> Bool {
+        let hashes = [Self.hash(fingerprint: fingerprint)] + bands.map(Self.hash(band:))
         return lock.withLock {
             var seen = false
             for hash in hashes where once.insert(hash) {
@@ -55,20 +55,20 @@ final class SeenKeys: @unchecked Sendable {
         lock.withLock { RepeatedKeys(filter: twice) }
     }
 
-    fileprivate static func hash(_ key: String) -> UInt64 {
-        var hasher = FNV1a64()
-        hasher.combine(key.utf8)
-        return hasher.value
-    }
+    // Band keys are small numbers (band number and 40 bits): mixed, so the
+    // filter's probes spread; a fingerprint is a hash already, tagged so it
+    // cannot stand for a band.
+    fileprivate static func hash(band: UInt64) -> UInt64 { SplitMix64.mix(band) }
+    fileprivate static func hash(fingerprint: Fingerprint) -> UInt64 { SplitMix64.mix(~fingerprint.value) }
 }
 
 /// The keys a run's comments had more than once, as `SeenKeys` held them.
 struct RepeatedKeys: Sendable {
     fileprivate let filter: BloomFilter
 
-    /// Whether `key` may have been added more than once; false is certain.
-    func mayRepeat(_ key: String) -> Bool {
-        filter.contains(SeenKeys.hash(key))
+    /// Whether `band` may have been added more than once; false is certain.
+    func mayRepeat(band: UInt64) -> Bool {
+        filter.contains(SeenKeys.hash(band: band))
     }
 }
 

@@ -221,6 +221,22 @@ import QuarryProtocol
         #expect(clusters == [["a#1", "b#1", "c#1"]])
     }
 
+    @Test func aLostBandStoreIsRebuiltSoOldTextsFindTheirNearDuplicates() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let corpus = directory.path + "/corpus", path = directory.path + "/index"
+        try directory.write("corpus/a.txt", Self.article("A", [("Ann", Self.base)]))
+        try index(corpus, into: path)
+        // The database copied without the store beside it, or the store deleted.
+        try FileManager.default.removeItem(atPath: path + "/" + BandStore.directoryName)
+
+        try directory.write("corpus/b.txt", Self.article("B", [("Bob", Self.base + " immediately")]))
+        try index(corpus, into: path)
+        let clusters = try Searcher(indexPath: path).nearDuplicates(minAccounts: 1).groups.map { Set($0.members.map(\.id)) }
+        #expect(clusters == [["a#1", "b#1"]])
+        #expect(try IndexChecker.check(index: path, corpus: corpus).problems.isEmpty)
+    }
+
     @Test func changingTheThresholdRegroupsTheWholeIndex() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

@@ -244,7 +244,7 @@ func pairScores(predicted: [Set<String>], truth: [Set<String>], sameText: (Strin
     }
 
     /// `quarry index --no-near-duplicates`: exact groups as found with it, no
-    /// band or cluster term, and a clear refusal to list clusters or to change
+    /// band store or cluster term, and a clear refusal to list clusters or to change
     /// the choice on a later run, which keeps it.
     @Test func anIndexWithoutNearDuplicatesKeepsItsExactGroupsAndSaysSo() throws {
         let directory = try TemporaryDirectory("quarry-no-near")
@@ -254,7 +254,8 @@ func pairScores(predicted: [Set<String>], truth: [Set<String>], sameText: (Strin
         _ = try Indexer.run(corpus: corpus, index: path, options: IndexOptions(nearDuplicates: false), logger: quietLogger)
         let searcher = try Searcher(indexPath: path)
         #expect(Set(try allGroups(searcher, near: false).map { Set($0.members.map(\.id)) }) == Set(truth.exactGroups.map { Set($0.members) }))
-        #expect(try Database(path: path).allTerms(prefix: IndexSchema.Prefix.band).isEmpty)
+        let bands = path + "/" + BandStore.directoryName
+        #expect(!FileManager.default.fileExists(atPath: bands))
         #expect(try Database(path: path).allTerms(prefix: IndexSchema.Prefix.cluster).isEmpty)
         #expect(try searcher.stats().nearDuplicates == false)
         #expect(try Searcher(indexPath: sharedCorpusIndex.get()).stats().nearDuplicates == true)
@@ -270,7 +271,7 @@ func pairScores(predicted: [Set<String>], truth: [Set<String>], sameText: (Strin
         }
         #expect(threshold.message.contains("--near-threshold"))
 
-        // A later run without the option: one more copy of a planted text joins its group, still no band term.
+        // A later run without the option: one more copy of a planted text joins its group, still no bands.
         let group = truth.exactGroups[0]
         try "Late article\nA paragraph.\n1 Comment\nlate_account_1\n\(group.text)\n".write(
             toFile: corpus + "/late.txt", atomically: true, encoding: .utf8)
@@ -278,13 +279,13 @@ func pairScores(predicted: [Set<String>], truth: [Set<String>], sameText: (Strin
         let grown = try #require(try Searcher(indexPath: path).duplicates(of: "late#1"))
         #expect(Set(grown.members.map(\.id)) == Set(group.members + ["late#1"]))
         #expect(grown.accounts.count == group.accounts.count + 1)
-        #expect(try Database(path: path).allTerms(prefix: IndexSchema.Prefix.band).isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: bands))
     }
 
     @Test func aTextTooShortToShingleOnlyMatchesItsExactCopies() throws {
         #expect(NearDuplicates.shingles(of: "Agreed!") == nil)
-        #expect(NearDuplicates.bandTerms(of: "Agreed!").isEmpty)
-        #expect(NearDuplicates.bandTerms(of: "Agreed, entirely.").count == NearDuplicates.bands)
+        #expect(NearDuplicates.bandKeys(of: "Agreed!").isEmpty)
+        #expect(NearDuplicates.bandKeys(of: "Agreed, entirely.").count == NearDuplicates.bands)
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         try directory.write("corpus/a.txt", "Short replies\nBody.\n4 Comments\nAnn\nAgreed!\nBob\nagreed\nCy\nAgreed entirely.\nDee\nAgreed, entirely!\n")
@@ -300,16 +301,16 @@ func pairScores(predicted: [Set<String>], truth: [Set<String>], sameText: (Strin
     @Test func aCommonWordPairDoesNotMakeABandThatThousandsOfTextsShare() throws {
         // Texts of four shingles, all holding "and the": with every band kept, about
         // one in 64 of them has "and the" as the least hash of all three rows of a
-        // given band, so that band term is shared by dozens of unrelated texts.
+        // given band, so that band is shared by dozens of unrelated texts.
         var generator = SystemRandomNumberGenerator()
-        var holders: [String: Int] = [:]
+        var holders: [UInt64: Int] = [:]
         for _ in 0..<2000 {
             let words = (0..<3).map { _ in "w" + String(UInt32.random(in: 0..<1_000_000, using: &generator)) }
-            for term in NearDuplicates.bandTerms(of: "and the " + words.joined(separator: " ")) { holders[term, default: 0] += 1 }
+            for band in NearDuplicates.bandKeys(of: "and the " + words.joined(separator: " ")) { holders[band, default: 0] += 1 }
         }
         #expect(holders.values.max() ?? 0 < 5)
         // A text of two shingles keeps all its bands: they are all it has.
-        #expect(NearDuplicates.bandTerms(of: "and the vote").count == NearDuplicates.bands)
+        #expect(NearDuplicates.bandKeys(of: "and the vote").count == NearDuplicates.bands)
     }
 
     @Test func fingerprintsSeeThroughCaseSpacingAndPunctuationButNotWords() {
@@ -331,10 +332,10 @@ func pairScores(predicted: [Set<String>], truth: [Set<String>], sameText: (Strin
         let estimate = NearDuplicates.estimatedJaccard(NearDuplicates.signature(a), NearDuplicates.signature(b))
         #expect(abs(estimate - exact) < 0.2)
         #expect(NearDuplicates.signature(a) == NearDuplicates.signature(a))
-        // Similar texts share band terms; unrelated ones almost never do.
-        let shared = Set(NearDuplicates.bandTerms(a)).intersection(NearDuplicates.bandTerms(b))
+        // Similar texts share bands; unrelated ones almost never do.
+        let shared = Set(NearDuplicates.bandKeys(a)).intersection(NearDuplicates.bandKeys(b))
         #expect(!shared.isEmpty)
         let other = try #require(NearDuplicates.shingles(of: "The referee lost control of this match in the first ten minutes."))
-        #expect(Set(NearDuplicates.bandTerms(a)).isDisjoint(with: NearDuplicates.bandTerms(other)))
+        #expect(Set(NearDuplicates.bandKeys(a)).isDisjoint(with: NearDuplicates.bandKeys(other)))
     }
 }
