@@ -9,10 +9,10 @@ import Foundation
 ///
 /// Why not terms: a comment has 32 bands, nearly all held by no other comment,
 /// and Xapian's writer pays for each new term in its in-memory inverter and
-/// again in a B-tree insert at every commit. At 100,000 articles the band terms
-/// took 45 % of the indexing run's CPU and 54 GB of its 77 GB of writes
-/// (docs/PERFORMANCE.md, seventh session). Here a band costs 16 bytes appended
-/// to a batch, sorted once.
+/// again in a B-tree insert at every commit. At 100,000 articles near-duplicate
+/// detection with band terms took 48 % of the indexing run's CPU and 54 of its
+/// 77 GB of writes (docs/PERFORMANCE.md, seventh session). Here a band costs 16
+/// bytes appended to a batch, sorted once.
 ///
 /// On disk, a directory of immutable runs, each a sorted array of (band, text)
 /// pairs with the band key of every 256th pair as an index (`BandRun`). A batch
@@ -162,22 +162,10 @@ final class BandStore: @unchecked Sendable {
         // crash) are dropped as they meet, so the count is an upper bound:
         // the file's header is written last.
         let total = inputs.reduce(0) { $0 + $1.count }
-        var cursors = try inputs.map { (run) throws(QuarryError) in try RunCursor(run) }
         let merged = try writeRun(count: total) { write throws(QuarryError) in
             var buffer: [Entry] = []
             buffer.reserveCapacity(Self.mergeBuffer)
-            var last: Entry?
-            while true {
-                var least: Int?
-                for index in cursors.indices {
-                    guard let entry = cursors[index].current else { continue }
-                    if let chosen = least, let best = cursors[chosen].current, !(entry < best) { continue }
-                    least = index
-                }
-                guard let chosen = least, let entry = cursors[chosen].current else { break }
-                try cursors[chosen].advance()
-                if entry == last { continue }
-                last = entry
+            try BandReader(runs: inputs).forEachEntry { (entry) throws(QuarryError) in
                 buffer.append(entry)
                 if buffer.count == Self.mergeBuffer {
                     try write(buffer[...])
@@ -212,6 +200,44 @@ final class BandStore: @unchecked Sendable {
 /// readable through the descriptor its `BandRun` holds.
 struct BandReader: Sendable {
     let runs: [BandRun]
+
+    /// Entries in all the runs (a pair in two runs counts twice).
+    var count: Int { runs.reduce(0) { $0 + $1.count } }
+
+    /// Every entry of every run once, in order: a merge of the runs.
+    func forEachEntry(_ body: (BandStore.Entry) throws(QuarryError) -> Void) throws(QuarryError) {
+        var cursors = try runs.map { (run) throws(QuarryError) in try RunCursor(run) }
+        var last: BandStore.Entry?
+        while true {
+            var least: Int?
+            for index in cursors.indices {
+                guard let entry = cursors[index].current else { continue }
+                if let chosen = least, let best = cursors[chosen].current, !(entry < best) { continue }
+                least = index
+            }
+            guard let chosen = least, let entry = cursors[chosen].current else { return }
+            try cursors[chosen].advance()
+            if entry == last { continue }
+            last = entry
+            try body(entry)
+        }
+    }
+
+    /// Every band held by two texts or more, with its texts, in band order:
+    /// what a first run's recount must look at (`IndexWriter.finishCoordination`).
+    func forEachSharedBand(_ body: (_ band: UInt64, _ texts: [UInt64]) throws(QuarryError) -> Void) throws(QuarryError) {
+        var band: UInt64?
+        var texts: [UInt64] = []
+        try forEachEntry { (entry) throws(QuarryError) in
+            if entry.band != band {
+                if let band, texts.count > 1 { try body(band, texts) }
+                band = entry.band
+                texts.removeAll(keepingCapacity: true)
+            }
+            texts.append(entry.text)
+        }
+        if let band, texts.count > 1 { try body(band, texts) }
+    }
 
     /// The texts holding `band`, each once, in increasing order.
     func texts(inBand band: UInt64) throws(QuarryError) -> [UInt64] {

@@ -80,6 +80,10 @@ public enum IndexSchema {
         /// recomputes, so a run killed in between leaves them for the next run.
         public static let dirtyFingerprintPrefix = "quarry:dirty:h:"
         public static let dirtyClusterPrefix = "quarry:dirty:c:"
+        /// `1` from the first batch of a run that began with no comment until
+        /// its recount: the texts sharing a band (read from the band store, not
+        /// marked one by one) are to be recounted, by the next run if this one dies.
+        public static let sharedBandsPending = "quarry:dirty:bands"
         /// The near-duplicate similarity threshold the clusters were built with.
         public static let nearThreshold = "quarry:near-threshold"
         /// `off` when the index was built without near-duplicate detection (no

@@ -212,7 +212,7 @@ final class IndexWriter {
                     if let keys, let text = Fingerprint(keys.fingerprint) {
                         // No bands without near-duplicate detection.
                         for band in keys.bands { pendingBands.append(BandStore.Entry(band: band, text: text.value)) }
-                        if seen?.insert(fingerprint: text, bands: keys.bands) ?? true {
+                        if seen?.insert(fingerprint: text) ?? true {
                             try markDirty(fingerprint: keys.fingerprint)
                         }
                     }
@@ -260,14 +260,13 @@ final class IndexWriter {
     /// `threads` threads (`ParallelRecount`), which read what is committed, so
     /// the files written so far are committed first. `cacheShare` scales the
     /// recount caches' bounds (`CoordinationMaintainer`).
-    static func finishCoordination(_ writers: [IndexWriter], seen: SeenKeys?, threads: Int, parallelFrom: Int,
+    static func finishCoordination(_ writers: [IndexWriter], threads: Int, parallelFrom: Int,
                                    cacheShare: Double) throws(QuarryError) -> CoordinationMaintainer.Outcome {
         guard let first = writers.first else { return CoordinationMaintainer.Outcome() }
         return try first.mapErrors {
             typealias M = IndexSchema.Metadata
             let shards = writers.map(\.database)
             let threshold = first.nearDuplicates ? first.nearThreshold : nil
-            let repeats = seen?.repeatedKeys()
             func clear(_ key: String) throws {
                 for shard in shards { try shard.setMetadata(key, "") }
             }
@@ -277,9 +276,10 @@ final class IndexWriter {
                 try shards[Int((id - 1) % count)].replace((id - 1) / count + 1, with: document)
             }
             let reader: Database = shards.count == 1 ? first.database : try Database(combining: shards)
-            let parallel = threads > 1 && writers.reduce(0, { $0 + $1.marked }) >= parallelFrom
             // The recount reads the bands of what is written, committed or not.
             for writer in writers { try writer.flushBands() }
+            let sharing = threshold == nil ? nil : try textsSharingBands(writers)
+            let parallel = threads > 1 && writers.reduce(sharing?.texts.count ?? 0, { $0 + $1.marked }) >= parallelFrom
             // A large recount looks up hundreds of thousands of bands: one run read for each.
             if parallel, threshold != nil, let store = first.bandStore {
                 let start = ContinuousClock.now
@@ -287,7 +287,7 @@ final class IndexWriter {
                 first.logger.debug("band runs merged", metadata: ["after": "\(ContinuousClock.now - start)"])
             }
             let bands = threshold == nil ? nil : try first.bandStore?.reader()
-            let maintainer = CoordinationMaintainer(database: reader, threshold: threshold, bands: bands, repeats: repeats, share: cacheShare, write: write, settled: { texts in
+            let maintainer = CoordinationMaintainer(database: reader, threshold: threshold, bands: bands, repeats: sharing?.repeats, share: cacheShare, write: write, settled: { texts in
                 // Marks go as their texts are done, so no list of them is held, and a
                 // text marked again further on is not recounted twice.
                 for text in texts { try clear(M.dirtyFingerprintPrefix + text.hex) }
@@ -296,9 +296,11 @@ final class IndexWriter {
             if parallel {
                 // The threads read what is committed, through handles of their own.
                 for writer in writers { try writer.commit() }
-                outcome.add(try ParallelRecount(paths: writers.map(\.path), threshold: threshold, bands: bands, repeats: repeats,
-                                                threads: threads, cacheShare: cacheShare, write: write, clear: clear).run())
+                outcome.add(try ParallelRecount(paths: writers.map(\.path), threshold: threshold, bands: bands, repeats: sharing?.repeats,
+                                                texts: sharing?.texts ?? [], threads: threads, cacheShare: cacheShare,
+                                                write: write, clear: clear).run())
             } else {
+                for text in sharing?.texts ?? [] { try maintainer.recount(text, into: &outcome) }
                 // The marks (this run's, and any a killed run committed) are read a page at a time.
                 for writer in writers {
                     try writer.database.forEachMetadataKey(prefix: M.dirtyFingerprintPrefix) { key in
@@ -314,6 +316,7 @@ final class IndexWriter {
                     try clear(key)
                 }
             }
+            if sharing != nil { try clear(M.sharedBandsPending) }
             for writer in writers {
                 writer.dirtyFingerprints = []
                 writer.dirtyClusters = []
@@ -324,6 +327,47 @@ final class IndexWriter {
                 "texts": "\(outcome.texts)", "clusters": "\(outcome.clusters)", "rewritten": "\(outcome.rewritten)"])
             return outcome
         }
+    }
+
+    /// On a run that began with no comment (and on the run after one killed
+    /// before its recount), the texts that share a band with another, read
+    /// from the band store rather than marked one by one while writing, and
+    /// the bands they share. Nil on other runs, whose new comments are all
+    /// marked.
+    private static func textsSharingBands(_ writers: [IndexWriter]) throws -> (texts: [Fingerprint], repeats: RepeatedKeys)? {
+        guard let store = writers.first?.bandStore,
+              try writers.contains(where: { try $0.database.metadata(IndexSchema.Metadata.sharedBandsPending) == "1" })
+        else { return nil }
+        // One run to walk, which the recount's lookups want too.
+        try store.mergeAll()
+        let reader = try store.reader()
+        var repeats = RepeatedKeys(expected: reader.count / 4)
+        var texts: [UInt64] = []
+        var distinct = 0
+        try reader.forEachSharedBand { (band, holders) throws(QuarryError) in
+            repeats.insert(band: band)
+            // All but one: two similar texts sharing this band are found from
+            // whichever of them is recounted, and a text held alone needs none
+            // (its copies are marked by fingerprint).
+            texts.append(contentsOf: holders.dropFirst())
+            // A text holds up to 32 bands: fold its repeats as they pile up.
+            if texts.count > max(1 << 20, 2 * distinct) {
+                texts.sort()
+                texts.removeConsecutiveDuplicates()
+                distinct = texts.count
+            }
+        }
+        texts.sort()
+        texts.removeConsecutiveDuplicates()
+        return (texts.map(Fingerprint.init(value:)), repeats)
+    }
+
+    /// On a run that began with no comment, committed with its first batch and
+    /// cleared with its recount: the texts sharing a band are to be recounted
+    /// (`textsSharingBands`), by this run or, if it is killed first, by the next.
+    func markSharedBandsPending() throws(QuarryError) {
+        guard bandStore != nil else { return }
+        try mapErrors { try database.setMetadata(IndexSchema.Metadata.sharedBandsPending, "1") }
     }
 
     /// Writes the bands of every comment text the shards hold into `store`, for

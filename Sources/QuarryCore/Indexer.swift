@@ -36,8 +36,9 @@ public struct IndexOptions: Sendable {
     public var nearThreshold: Double?
     /// Whether a new index finds near-duplicates (the default) or only exact
     /// copies; nil keeps an existing index's choice, another is an error.
-    /// Without, comments carry no band terms: indexing takes 40–50 % less
-    /// CPU and the index is about a third smaller (docs/DUPLICATES.md).
+    /// Without, there is no band store and no recount of similar texts:
+    /// indexing takes 15–30 % less CPU and the index is about a fifth
+    /// smaller (docs/DUPLICATES.md).
     public var nearDuplicates: Bool?
     /// Threads of the recount once a run marked `parallelRecountFrom` texts or
     /// more (fewer are recounted on the calling thread).
@@ -210,8 +211,9 @@ public final class Indexer {
         // the second hands each file over as it is found.
         let census = try CorpusScanner.walk(root: corpus) { _ in }
         if writers.allSatisfy({ $0.count(of: "comment") == 0 }) {
-            // About one comment per 256 bytes of corpus, and 33 keys each.
-            pass.seen = SeenKeys(expectedKeys: Int(census.bytes / 256) * (NearDuplicates.bands + 1))
+            // About one comment per 256 bytes of corpus.
+            pass.seen = SeenKeys(expectedKeys: Int(census.bytes / 256))
+            for writer in writers { try writer.markSharedBandsPending() }
         }
         var done = 0
         func progress(_ files: Int, _ pass: Pass) {
@@ -431,7 +433,7 @@ public final class Indexer {
         // Counts and clusters span files, so they are settled once the files are in.
         logger.debug("files written", metadata: ["seconds": "\(pass.elapsed())"])
         let coordination = try IndexWriter.finishCoordination(
-            writers, seen: pass.seen, threads: options.recountThreads, parallelFrom: options.parallelRecountFrom,
+            writers, threads: options.recountThreads, parallelFrom: options.parallelRecountFrom,
             cacheShare: options.recountCacheShare)
         pass.summary.duplicateTextsChecked = coordination.texts
         pass.summary.duplicateValuesUpdated = coordination.rewritten

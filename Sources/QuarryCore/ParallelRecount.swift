@@ -26,6 +26,8 @@ final class ParallelRecount: @unchecked Sendable {
     private let threshold: Double?
     private let bands: BandReader?
     private let repeats: RepeatedKeys?
+    /// Texts to recount besides the marked ones (`IndexWriter.textsSharingBands`).
+    private let texts: [Fingerprint]
     private let threads: Int
     private let cacheShare: Double
     private let write: (DocumentID, Document) throws -> Void
@@ -41,12 +43,13 @@ final class ParallelRecount: @unchecked Sendable {
     ///   - cacheShare: the part of the caches' bounds the threads use together.
     ///   - write: replaces a document, by its docid in a combined view of `paths`.
     ///   - clear: removes a metadata key from every shard.
-    init(paths: [String], threshold: Double?, bands: BandReader?, repeats: RepeatedKeys?, threads: Int, cacheShare: Double = 1,
+    init(paths: [String], threshold: Double?, bands: BandReader?, repeats: RepeatedKeys?, texts: [Fingerprint] = [], threads: Int, cacheShare: Double = 1,
          write: @escaping (DocumentID, Document) throws -> Void, clear: @escaping (String) throws -> Void) {
         self.paths = paths
         self.threshold = threshold
         self.bands = bands
         self.repeats = repeats
+        self.texts = texts
         self.threads = max(1, threads)
         self.cacheShare = cacheShare
         self.write = write
@@ -91,6 +94,13 @@ final class ParallelRecount: @unchecked Sendable {
                     guard FNV1a64.hash(key.utf8) % UInt64(threads) == UInt64(index) else { return }
                     if try !maintainer.recount(mark: key, into: &outcome) { try lock.withLock { try clear(key) } }
                 }
+            }
+            for text in texts {
+                if lock.withLock({ failure != nil }) { throw Stopped() }
+                // Split as the marks are: a text both marked and sharing a band goes
+                // to one thread, which knows it has placed it.
+                guard FNV1a64.hash((prefix + text.hex).utf8) % UInt64(threads) == UInt64(index) else { continue }
+                try maintainer.recount(text, into: &outcome)
             }
         } catch is Stopped {}
         return outcome

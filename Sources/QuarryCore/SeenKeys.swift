@@ -1,74 +1,64 @@
 import Foundation
 
-/// The duplicate keys (fingerprint and band keys) of every comment written so
-/// far in a run that began on an index with no comments: a Bloom filter of
-/// fixed size, shared by the shards' writer threads.
+/// The fingerprints of every comment written so far in a run that began on an
+/// index with no comments: a Bloom filter of fixed size, shared by the shards'
+/// writer threads.
 ///
-/// On such a run a comment can only have a copy or a near-duplicate among the
-/// comments written before it in the same run, and it can only have one if it
-/// shares a key with one of them. So a comment whose keys were never seen needs
-/// no recount (its values, one account, one copy, no cluster, are already
-/// right), and only the others are marked for `CoordinationMaintainer`. A Bloom
-/// filter never misses a key it holds, so no duplicate is lost; a false "seen"
-/// only marks a comment that the recount then finds alone. Memory is fixed
-/// whatever the corpus: past the capacity it was sized for, false positives
-/// rise and the recount does more work, no more.
+/// On such a run a comment can only have a copy among the comments written
+/// before it in the same run, and only if its fingerprint was seen. So a
+/// comment whose fingerprint is new is not marked for the recount as a copy;
+/// its near-duplicates, if any, share a band with it, and the texts sharing a
+/// band are read from the band store once the run's files are written
+/// (`IndexWriter.finishCoordination`). A Bloom filter never misses a key it
+/// holds, so no copy is lost; a false "seen" only marks a comment that the
+/// recount then finds alone. Memory is fixed whatever the corpus: past the
+/// capacity it was sized for, false positives rise and the recount does more
+/// work, no more.
 ///
-/// A second, smaller filter holds the keys seen more than once. The recount
-/// asks it before looking a band up in `BandStore`: a band that no two
-/// comments of the run had cannot link a text to another one.
+/// The bands used to go through this filter too, 32 keys a comment: at 100,000
+/// articles that was a 128 MiB filter probed 4 times a key, under a lock two
+/// threads share, and a mark written into the index for every comment sharing
+/// a band (docs/PERFORMANCE.md, seventh session).
 final class SeenKeys: @unchecked Sendable {
-    // @unchecked: the filters are only touched while `lock` is held. A pthread
+    // @unchecked: the filter is only touched while `lock` is held. A pthread
     // lock (NSLock) rather than Synchronization's Mutex, whose futex
     // ThreadSanitizer cannot see: under `make sanitize-thread` every insert from
     // two shard threads was reported as a race.
     private let lock = NSLock()
     private var once: BloomFilter
-    private var twice: BloomFilter
 
     /// Sized for about 16 bits per key of `expectedKeys` (a false positive per
-    /// key under 0.3 %), within 1 MiB to `maxBytes`; the second filter an
-    /// eighth of that.
+    /// key under 0.3 %), within 1 MiB to `maxBytes`.
     init(expectedKeys: Int, maxBytes: Int = 128 << 20) {
-        let bytes = min(max(expectedKeys * 2, 1 << 20), maxBytes)
-        once = BloomFilter(bytes: bytes)
-        twice = BloomFilter(bytes: bytes / 8)
+        once = BloomFilter(bytes: min(max(expectedKeys * 2, 1 << 20), maxBytes))
     }
 
-    /// Adds a comment's keys and tells whether any of them was (probably) added before.
-    func insert(fingerprint: Fingerprint, bands: [UInt64]) -> Bool {
-        let hashes = [Self.hash(fingerprint: fingerprint)] + bands.map(Self.hash(band:))
-        return lock.withLock {
-            var seen = false
-            for hash in hashes where once.insert(hash) {
-                twice.insert(hash)
-                seen = true
-            }
-            return seen
-        }
+    /// Adds a comment's fingerprint and tells whether it was (probably) added before.
+    func insert(fingerprint: Fingerprint) -> Bool {
+        // A fingerprint is a hash already; mixed again so that close values spread.
+        let hash = SplitMix64.mix(fingerprint.value)
+        return lock.withLock { once.insert(hash) }
     }
-
-    /// The keys added more than once so far, to ask from any number of threads
-    /// without the lock: the recount's threads ask for every band they walk,
-    /// once nothing is added any more.
-    func repeatedKeys() -> RepeatedKeys {
-        lock.withLock { RepeatedKeys(filter: twice) }
-    }
-
-    // Band keys are small numbers (band number and 40 bits): mixed, so the
-    // filter's probes spread; a fingerprint is a hash already, tagged so it
-    // cannot stand for a band.
-    fileprivate static func hash(band: UInt64) -> UInt64 { SplitMix64.mix(band) }
-    fileprivate static func hash(fingerprint: Fingerprint) -> UInt64 { SplitMix64.mix(~fingerprint.value) }
 }
 
-/// The keys a run's comments had more than once, as `SeenKeys` held them.
+/// The bands two texts or more hold (`BandReader.forEachSharedBand`). The
+/// recount asks it before looking a band up: a band held by one text cannot
+/// link it to another, and most bands are.
 struct RepeatedKeys: Sendable {
-    fileprivate let filter: BloomFilter
+    private var filter: BloomFilter
 
-    /// Whether `band` may have been added more than once; false is certain.
+    /// Sized for about 16 bits per band of `expected`, within 1 MiB to `maxBytes`.
+    init(expected: Int, maxBytes: Int = 64 << 20) {
+        filter = BloomFilter(bytes: min(max(expected * 2, 1 << 20), maxBytes))
+    }
+
+    mutating func insert(band: UInt64) {
+        filter.insert(SplitMix64.mix(band))
+    }
+
+    /// Whether `band` may be held by two texts or more; false is certain.
     func mayRepeat(band: UInt64) -> Bool {
-        filter.contains(SeenKeys.hash(band: band))
+        filter.contains(SplitMix64.mix(band))
     }
 }
 
