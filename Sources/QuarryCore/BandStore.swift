@@ -48,20 +48,24 @@ final class BandStore: @unchecked Sendable {
     static let directoryName = "quarry-bands"
 
     let directory: String
+    /// For `quarry check`, which may run beside a writer: it neither creates
+    /// the directory nor removes a writer's unfinished run.
+    let readOnly: Bool
     private let lock = NSLock()
     /// Nil until first needed: an index without near-duplicate detection never
     /// opens its store, and opening creates the directory.
     private var runs: [BandRun]?
     private var sequence = 0
 
-    init(directory: String) {
+    init(directory: String, readOnly: Bool = false) {
         self.directory = directory
+        self.readOnly = readOnly
     }
 
     /// Writes `entries` (any order, repeats allowed) as a new run, then merges
     /// any size class that now has `fanIn` runs.
     func add(_ entries: [Entry]) throws(QuarryError) {
-        guard !entries.isEmpty else { return }
+        guard !entries.isEmpty, !readOnly else { return }
         var sorted = entries.sorted()
         sorted.removeConsecutiveDuplicates()
         try locked { () throws(QuarryError) in
@@ -80,7 +84,7 @@ final class BandStore: @unchecked Sendable {
     func mergeAll() throws(QuarryError) {
         try locked { () throws(QuarryError) in
             let current = try openRuns()
-            guard current.count > 1 else { return }
+            guard current.count > 1, !readOnly else { return }
             runs = [try merge(current)]
         }
     }
@@ -111,9 +115,14 @@ final class BandStore: @unchecked Sendable {
         if let runs { return runs }
         var opened: [BandRun] = []
         do {
+            if readOnly, !FileManager.default.fileExists(atPath: directory) {
+                runs = []
+                return []
+            }
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             for name in try FileManager.default.contentsOfDirectory(atPath: directory).sorted() {
                 if name.hasPrefix(Self.temporaryPrefix) {
+                    guard !readOnly else { continue }
                     // Left by a run killed while writing: never renamed, so never part of the store.
                     try? FileManager.default.removeItem(atPath: directory + "/" + name)
                 } else if name.hasSuffix(Self.runSuffix) {

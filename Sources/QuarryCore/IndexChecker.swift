@@ -47,7 +47,7 @@ public enum IndexChecker {
             try checkDocuments(database, into: &report)
             try checkFiles(database, shards: shards, corpus: corpus, into: &report)
             if try database.metadata(IndexSchema.Metadata.nearDuplicates) != "off" {
-                try checkBands(database, store: BandStore(directory: index + "/" + BandStore.directoryName), into: &report)
+                try checkBands(database, store: BandStore(directory: index + "/" + BandStore.directoryName, readOnly: true), into: &report)
             }
         } catch let error as XapianError {
             throw QuarryError(error, indexPath: index)

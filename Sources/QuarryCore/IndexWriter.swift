@@ -279,13 +279,10 @@ final class IndexWriter {
             // The recount reads the bands of what is written, committed or not.
             for writer in writers { try writer.flushBands() }
             let sharing = threshold == nil ? nil : try textsSharingBands(writers)
+            if let sharing { first.logger.debug("texts sharing a band found", metadata: ["texts": "\(sharing.texts.count)"]) }
             let parallel = threads > 1 && writers.reduce(sharing?.texts.count ?? 0, { $0 + $1.marked }) >= parallelFrom
             // A large recount looks up hundreds of thousands of bands: one run read for each.
-            if parallel, threshold != nil, let store = first.bandStore {
-                let start = ContinuousClock.now
-                try store.mergeAll()
-                first.logger.debug("band runs merged", metadata: ["after": "\(ContinuousClock.now - start)"])
-            }
+            if parallel, threshold != nil { try first.bandStore?.mergeAll() }
             let bands = threshold == nil ? nil : try first.bandStore?.reader()
             let maintainer = CoordinationMaintainer(database: reader, threshold: threshold, bands: bands, repeats: sharing?.repeats, share: cacheShare, write: write, settled: { texts in
                 // Marks go as their texts are done, so no list of them is held, and a

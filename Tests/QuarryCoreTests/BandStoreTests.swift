@@ -72,6 +72,24 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: partial))
     }
 
+    /// What `quarry check` opens, perhaps while `quarry index` writes: a
+    /// writer's unfinished run stays, and a missing store is not created.
+    @Test func aReadOnlyStoreLeavesTheDirectoryAsItIs() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.path + "/bands"
+        let batches = Self.batches(1, size: 1_000, seed: 9)
+        try BandStore(directory: path).add(batches[0])
+        let unfinished = path + "/.tmp-run-0000000000000002-000001.qbr"
+        try Data(repeating: 0, count: 100).write(to: URL(fileURLWithPath: unfinished))
+
+        try Self.check(try BandStore(directory: path, readOnly: true).reader(), Self.expected(batches))
+        #expect(FileManager.default.fileExists(atPath: unfinished))
+        let missing = directory.path + "/none"
+        #expect(try BandStore(directory: missing, readOnly: true).reader().count == 0)
+        #expect(!FileManager.default.fileExists(atPath: missing))
+    }
+
     @Test func aDamagedRunIsNamedAndNotRead() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
