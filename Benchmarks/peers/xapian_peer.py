@@ -20,7 +20,7 @@ default AND, wildcard expansion capped at 1,000 most frequent terms, a 5 s time
 limit, facets counted over at least 10,000 matches, 10 hits each with its stored data decoded and a snippet from
 MSet.snippet, author and type facets through ValueCountMatchSpy.
 
-What it does not do (Quarry does more): MinHash band terms and the
+What it does not do (Quarry does more): MinHash bands (the band store) and the
 near-duplicate clustering pass after indexing; hashes are blake2b (C) instead
 of Quarry's FNV-1a so as not to charge Python for a byte loop; incremental
 change detection (it always builds afresh).

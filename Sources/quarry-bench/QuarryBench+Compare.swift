@@ -376,7 +376,7 @@ struct CompareRun {
             let value = index.documentsPerSecond / xapian.documentsPerSecond
             checks.append(TargetCheck(target: "indexing ≥ 1.5× python-xapian documents/s",
                                       measured: String(format: "%.2f×", value), met: value >= 1.5))
-            // The peers write no band terms: the like-for-like figure, reported beside the default's, never instead of it.
+            // The peers find no near-duplicates: the like-for-like figure, reported beside the default's, never instead of it.
             if let sameFields {
                 let value = sameFields.documentsPerSecond / xapian.documentsPerSecond
                 checks.append(TargetCheck(target: "  the same, with the peers' fields (Quarry --no-near-duplicates)",

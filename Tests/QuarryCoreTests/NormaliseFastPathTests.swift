@@ -1,7 +1,7 @@
 @testable import QuarryCore
 import Testing
 
-/// The ASCII fast path of `CommentFingerprint.normalise` (and of the band terms)
+/// The ASCII fast path of `CommentFingerprint.normalise` (and of the band keys)
 /// is a speed-up only: it must give exactly what the general rule gives.
 @Suite struct NormaliseFastPathTests {
     /// Every ASCII character, in runs, many times over: a deterministic sample.

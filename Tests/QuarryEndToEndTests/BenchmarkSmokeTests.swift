@@ -114,12 +114,12 @@ import Testing
             #expect(cells != nil, "no '\(label)' row in:\n\(output)")
             #expect(cells?.first.flatMap(Double.init).map { $0 > 0 } == true, "'\(label)' has no positive Quarry figure: \(cells ?? [])")
         }
-        // The second run, without near-duplicate detection: no band terms, so a smaller index.
+        // The second run, without near-duplicate detection: no band store, so a smaller index.
         let sameFields = "--no-near-duplicates (the peers' fields): "
         #expect(row(sameFields + "documents/s", in: output)?.first.flatMap(Double.init).map { $0 > 0 } == true, "no same-fields run in:\n\(output)")
         if let withNear = row("index size MiB", in: output)?.first.flatMap(Double.init),
            let without = row(sameFields + "index size MiB", in: output)?.first.flatMap(Double.init) {
-            #expect(without < withNear, "an index without band terms is not smaller:\n\(output)")
+            #expect(without < withNear, "an index without a band store is not smaller:\n\(output)")
         } else {
             Issue.record("no index sizes in:\n\(output)")
         }
