@@ -198,9 +198,7 @@ final class BandStore: @unchecked Sendable {
     }
 
     static func error(_ code: Int32, writing path: String) -> QuarryError {
-        if code == ENOSPC {
-            return QuarryError(.noSpace, "no space left on the device holding '\(path)'; the index keeps its last commit; free space and run again")
-        }
+        if code == ENOSPC { return .noSpace(onDeviceHolding: path) }
         return QuarryError(.io, "cannot write '\(path)': \(String(cString: strerror(code)))")
     }
 }
@@ -407,11 +405,18 @@ private final class RunFileWriter {
         descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw BandStore.error(errno, writing: path) }
         pageFirstBands.reserveCapacity((count + BandRun.pageEntries - 1) / BandRun.pageEntries)
-        buffer.reserveCapacity(2 * 65_536)
-        // The header's count is written by `finish`, once known.
-        try flush([BandRun.magic.littleEndian, 0, UInt64(BandRun.pageEntries).littleEndian]
-                  + [UInt64](repeating: 0, count: BandRun.headerBytes / 8 - 3))
+        buffer.reserveCapacity(2 * Self.bufferEntries)
+        do {
+            // The header's count is written by `finish`, once known.
+            try flush([BandRun.magic.littleEndian, 0, UInt64(BandRun.pageEntries).littleEndian]
+                      + [UInt64](repeating: 0, count: BandRun.headerBytes / 8 - 3))
+        } catch {
+            abandon()
+            throw error
+        }
     }
+
+    private static let bufferEntries = 1 << 16
 
     func append(_ entries: ArraySlice<BandStore.Entry>) throws(QuarryError) {
         for entry in entries {
@@ -419,7 +424,7 @@ private final class RunFileWriter {
             buffer.append(entry.band.littleEndian)
             buffer.append(entry.text.littleEndian)
             written += 1
-            if buffer.count >= 2 * 65_536 {
+            if buffer.count >= 2 * Self.bufferEntries {
                 try flush(buffer)
                 buffer.removeAll(keepingCapacity: true)
             }

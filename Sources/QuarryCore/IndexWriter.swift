@@ -499,7 +499,7 @@ extension QuarryError {
         switch error.kind {
         // A system error can come under any class: say what the system said.
         case _ where error.message.contains("No space left"):
-            self.init(.noSpace, "no space left on the device holding '\(indexPath)'; the index keeps its last commit; free space and run again")
+            self = .noSpace(onDeviceHolding: indexPath)
         case _ where error.message.contains("Too many open files"):
             self.init(.io, "cannot open the index at '\(indexPath)': too many open files; raise the open-file limit (ulimit -n, LimitNOFILE=)")
         case "NetworkError", "NetworkTimeoutError":

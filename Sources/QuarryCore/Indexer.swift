@@ -37,7 +37,7 @@ public struct IndexOptions: Sendable {
     /// Whether a new index finds near-duplicates (the default) or only exact
     /// copies; nil keeps an existing index's choice, another is an error.
     /// Without, there is no band store and no recount of similar texts:
-    /// indexing takes 15–30 % less CPU and the index is about a fifth
+    /// indexing takes 12–21 % less CPU and the index is about a fifth
     /// smaller (docs/DUPLICATES.md).
     public var nearDuplicates: Bool?
     /// Threads of the recount once a run marked `parallelRecountFrom` texts or

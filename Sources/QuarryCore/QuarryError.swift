@@ -35,4 +35,10 @@ public struct QuarryError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String { message }
+
+    /// A write that found the disk full: what is committed stays, and a run
+    /// after freeing space finishes the job.
+    static func noSpace(onDeviceHolding path: String) -> QuarryError {
+        QuarryError(.noSpace, "no space left on the device holding '\(path)'; the index keeps its last commit; free space and run again")
+    }
 }

@@ -26,6 +26,21 @@ import Testing
         }
     }
 
+    /// A store at `directory/bands` holding one run of 1,000 entries.
+    static func storeWithOneRun(in directory: TemporaryDirectory, seed: UInt64) throws -> (path: String, batches: [[BandStore.Entry]]) {
+        let path = directory.path + "/bands"
+        let batches = Self.batches(1, size: 1_000, seed: seed)
+        try BandStore(directory: path).add(batches[0])
+        return (path, batches)
+    }
+
+    /// What a process killed before the rename leaves: a run under its temporary name.
+    static func unfinishedRun(in path: String) throws -> String {
+        let unfinished = path + "/.tmp-run-0000000000000001-000001.qbr"
+        try Data(repeating: 0xAB, count: 1_000).write(to: URL(fileURLWithPath: unfinished))
+        return unfinished
+    }
+
     @Test func eachBandListsItsTextsOnceAcrossRunsAndMerges() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
@@ -60,12 +75,8 @@ import Testing
     @Test func aRunKilledWhileWritingLeavesNoPartOfItInTheStore() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let path = directory.path + "/bands"
-        let batches = Self.batches(1, size: 1_000, seed: 3)
-        try BandStore(directory: path).add(batches[0])
-        // What a process killed before the rename leaves: a run under its temporary name.
-        let partial = path + "/.tmp-run-0000000000000001-000001.qbr"
-        try Data(repeating: 0xAB, count: 1_000).write(to: URL(fileURLWithPath: partial))
+        let (path, batches) = try Self.storeWithOneRun(in: directory, seed: 3)
+        let partial = try Self.unfinishedRun(in: path)
 
         let store = BandStore(directory: path)
         try Self.check(try store.reader(), Self.expected(batches))
@@ -77,11 +88,8 @@ import Testing
     @Test func aReadOnlyStoreLeavesTheDirectoryAsItIs() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let path = directory.path + "/bands"
-        let batches = Self.batches(1, size: 1_000, seed: 9)
-        try BandStore(directory: path).add(batches[0])
-        let unfinished = path + "/.tmp-run-0000000000000002-000001.qbr"
-        try Data(repeating: 0, count: 100).write(to: URL(fileURLWithPath: unfinished))
+        let (path, batches) = try Self.storeWithOneRun(in: directory, seed: 9)
+        let unfinished = try Self.unfinishedRun(in: path)
 
         try Self.check(try BandStore(directory: path, readOnly: true).reader(), Self.expected(batches))
         #expect(FileManager.default.fileExists(atPath: unfinished))
@@ -93,8 +101,7 @@ import Testing
     @Test func aDamagedRunIsNamedAndNotRead() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let path = directory.path + "/bands"
-        try BandStore(directory: path).add(Self.batches(1, size: 1_000, seed: 5)[0])
+        let path = try Self.storeWithOneRun(in: directory, seed: 5).path
         let run = try #require(try FileManager.default.contentsOfDirectory(atPath: path).first { $0.hasSuffix(".qbr") })
         let handle = try #require(FileHandle(forUpdatingAtPath: path + "/" + run))
         try handle.truncate(atOffset: 5_000)
