@@ -13,6 +13,7 @@
 #include <new>
 #include <sstream>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -24,8 +25,21 @@ struct cx_doc { Xapian::Document doc; };
 struct cx_termgen { Xapian::TermGenerator tg; };
 struct cx_query { Xapian::Query q; };
 struct cx_qp { Xapian::QueryParser qp; };
+// One value slot of one database at one revision, for every document: value
+// `names[ordinals[docid]]`, ordinal 0 for none. Immutable once built, so the
+// searchers of several threads share it, and a search's spy keeps it alive.
+struct FacetColumnData {
+    std::string uuid;
+    Xapian::rev revision;
+    Xapian::valueno slot;
+    std::vector<uint32_t> ordinals;
+    std::vector<std::string> names;
+};
+struct cx_facet_column { std::shared_ptr<const FacetColumnData> data; };
 struct cx_enquire {
     Xapian::Enquire enquire;
+    // The database `enquire` searches: a facet column must have been built from it.
+    Xapian::Database db;
     // Owned by `enquire` (handed over with release()); valid while it lives.
     std::vector<Xapian::ValueCountMatchSpy *> spies;
 };
@@ -131,8 +145,45 @@ Xapian::Query::op query_op(int op) {
 // `field:` as the range's prefix; an empty field takes bare ranges.
 std::string range_prefix(const char *field) { return *field ? std::string(field) + ":" : std::string(); }
 
+// Counts exactly what ValueCountMatchSpy counts, reading each document's value
+// from a facet column instead of the database. Xapian's spy calls
+// Document::get_value, which for glass finds the slot's chunk in the B-tree and
+// decodes it from its start for every matching document: with 10,000 matches
+// that was 16 % of the whole query mix at 100,000 articles. Here a document
+// costs an array read. The counts go into the base class's map (publish) so its
+// top-values and totals work unchanged.
+class ColumnValueCountSpy : public Xapian::ValueCountMatchSpy {
+    std::shared_ptr<const FacetColumnData> column;
+    std::vector<Xapian::doccount> counts;
+
+  public:
+    explicit ColumnValueCountSpy(std::shared_ptr<const FacetColumnData> column_)
+        : Xapian::ValueCountMatchSpy(column_->slot), column(std::move(column_)), counts(column->names.size(), 0) {}
+
+    void operator()(const Xapian::Document &doc, double) override {
+        ++internal->total;
+        const Xapian::docid did = doc.get_docid();
+        if (did < column->ordinals.size()) ++counts[column->ordinals[did]];
+    }
+
+    void publish() {
+        internal->values.clear();
+        for (size_t ordinal = 1; ordinal < counts.size(); ++ordinal) {
+            if (counts[ordinal]) internal->values.emplace(column->names[ordinal], counts[ordinal]);
+        }
+    }
+
+    Xapian::MatchSpy *clone() const override { return new ColumnValueCountSpy(column); }
+};
+
+// Whether `column` holds `db`'s values: the same single database, same revision.
+bool column_fits(const FacetColumnData &column, const Xapian::Database &db) {
+    return db.size() == 1 && db.get_revision() == column.revision && db.get_uuid() == column.uuid;
+}
+
 Xapian::ValueCountMatchSpy &facet(cx_enquire *enquire, size_t index) {
     if (index >= enquire->spies.size()) throw Xapian::InvalidArgumentError("no such facet");
+    if (auto *spy = dynamic_cast<ColumnValueCountSpy *>(enquire->spies[index])) spy->publish();
     return *enquire->spies[index];
 }
 
@@ -695,8 +746,48 @@ char *cx_qp_corrected_query(cx_qp *qp, size_t *len, cx_error **err) {
 
 // ----------------------------------------------------- enquire and results
 
+cx_facet_column *cx_facet_column_build(cx_db *db, uint32_t slot, cx_error **err) {
+    return guard(err, [&] {
+        const Xapian::Database &database = *db->db;
+        if (database.size() != 1) throw Xapian::InvalidArgumentError("a facet column needs a single local database");
+        auto data = std::make_shared<FacetColumnData>();
+        data->uuid = database.get_uuid();
+        data->revision = database.get_revision();
+        data->slot = slot;
+        data->ordinals.assign(static_cast<size_t>(database.get_lastdocid()) + 1, 0);
+        data->names.emplace_back();
+        std::unordered_map<std::string, uint32_t> known;
+        for (Xapian::ValueIterator it = database.valuestream_begin(slot); it != database.valuestream_end(slot); ++it) {
+            std::string value = *it;
+            auto found = known.find(value);
+            if (found == known.end()) {
+                found = known.emplace(value, static_cast<uint32_t>(data->names.size())).first;
+                data->names.push_back(std::move(value));
+            }
+            data->ordinals[it.get_docid()] = found->second;
+        }
+        return new cx_facet_column{std::move(data)};
+    });
+}
+
+void cx_facet_column_free(cx_facet_column *column) { delete column; }
+
+bool cx_facet_column_fits(const cx_facet_column *column, cx_db *db, bool *out, cx_error **err) {
+    return guard(err, [&] {
+        *out = column_fits(*column->data, *db->db);
+        return true;
+    });
+}
+
+uint64_t cx_facet_column_bytes(const cx_facet_column *column) {
+    const FacetColumnData &data = *column->data;
+    uint64_t bytes = data.ordinals.size() * sizeof(uint32_t);
+    for (const std::string &name : data.names) bytes += name.size() + sizeof(std::string);
+    return bytes;
+}
+
 cx_enquire *cx_enquire_new(cx_db *db, cx_error **err) {
-    return guard(err, [&] { return new cx_enquire{Xapian::Enquire(*db->db), {}}; });
+    return guard(err, [&] { return new cx_enquire{Xapian::Enquire(*db->db), *db->db, {}}; });
 }
 
 void cx_enquire_free(cx_enquire *enquire) { delete enquire; }
@@ -747,10 +838,16 @@ bool cx_enquire_set_time_limit(cx_enquire *enquire, double seconds, cx_error **e
     });
 }
 
-bool cx_enquire_add_facet(cx_enquire *enquire, uint32_t slot, size_t *index, cx_error **err) {
+bool cx_enquire_add_facet(cx_enquire *enquire, uint32_t slot, const cx_facet_column *column, size_t *index,
+                          cx_error **err) {
     return guard(err, [&] {
         enquire->spies.reserve(enquire->spies.size() + 1);
-        auto *spy = new Xapian::ValueCountMatchSpy(slot);
+        Xapian::ValueCountMatchSpy *spy;
+        if (column && column->data->slot == slot && column_fits(*column->data, enquire->db)) {
+            spy = new ColumnValueCountSpy(column->data);
+        } else {
+            spy = new Xapian::ValueCountMatchSpy(slot);
+        }
         enquire->enquire.add_matchspy(spy->release());
         *index = enquire->spies.size();
         enquire->spies.push_back(spy);

@@ -340,6 +340,7 @@ char *_Nullable cx_qp_corrected_query(cx_qp *qp, size_t *len,
 
 typedef struct cx_enquire cx_enquire;
 typedef struct cx_mset cx_mset;
+typedef struct cx_facet_column cx_facet_column;
 
 cx_enquire *_Nullable cx_enquire_new(cx_db *db, cx_error *_Nullable *_Nullable err);
 void cx_enquire_free(cx_enquire *_Nullable enquire);
@@ -363,10 +364,23 @@ bool cx_enquire_set_collapse_key(cx_enquire *enquire, uint32_t slot, uint32_t ma
 /** Stop matching after about `seconds` (0 = no limit); results so far are kept. */
 bool cx_enquire_set_time_limit(cx_enquire *enquire, double seconds,
                                cx_error *_Nullable *_Nullable err);
+/** Reads value slot `slot` of every document of `db` (a single local
+ *  database, else an error) into memory at its current revision. Read-only
+ *  once built: searchers on several threads may share it. */
+cx_facet_column *_Nullable cx_facet_column_build(cx_db *db, uint32_t slot, cx_error *_Nullable *_Nullable err);
+void cx_facet_column_free(cx_facet_column *_Nullable column);
+/** Whether `column` was built from `db` as it is now: the same database (by
+ *  UUID) at the same revision. */
+bool cx_facet_column_fits(const cx_facet_column *column, cx_db *db, bool *out, cx_error *_Nullable *_Nullable err);
+/** About how many bytes of memory `column` holds. */
+uint64_t cx_facet_column_bytes(const cx_facet_column *column);
 /** Counts the values of `slot` over the documents the match examines; returns
- *  an index for cx_enquire_facet_values. Add spies before cx_enquire_mset. */
-bool cx_enquire_add_facet(cx_enquire *enquire, uint32_t slot, size_t *index,
-                          cx_error *_Nullable *_Nullable err);
+ *  an index for cx_enquire_facet_values. Add spies before cx_enquire_mset.
+ *  With a `column` of `slot` built from this very database and revision (see
+ *  cx_facet_column_fits), values are read from it instead of the database: the
+ *  same counts, at an array read a document. Otherwise `column` is ignored. */
+bool cx_enquire_add_facet(cx_enquire *enquire, uint32_t slot, const cx_facet_column *_Nullable column,
+                          size_t *index, cx_error *_Nullable *_Nullable err);
 /** The `max` most frequent values of facet `index` with their counts (0 = all). */
 cx_termlist *_Nullable cx_enquire_facet_values(cx_enquire *enquire, size_t index,
                                                size_t max, cx_error *_Nullable *_Nullable err);

@@ -48,10 +48,15 @@ public final class Searcher {
     /// Set when a shard's connection failed: the searcher must be opened afresh.
     private var isBroken = false
     private let parser: QueryParser
+    /// Shared with the other searchers of the same index (the daemon's threads).
+    private let facetColumns: FacetColumns
 
-    public init(indexPath: String, limits: SearchLimits = SearchLimits()) throws(QuarryError) {
+    /// `facetColumns`: pass one shared by all the searchers of this index, so a
+    /// facet's column is built once per revision rather than once per searcher.
+    public init(indexPath: String, limits: SearchLimits = SearchLimits(), facetColumns: FacetColumns = FacetColumns()) throws(QuarryError) {
         self.indexPath = indexPath
         self.limits = limits
+        self.facetColumns = facetColumns
         guard FileManager.default.fileExists(atPath: indexPath) else {
             throw QuarryError(.indexNotFound, "no index at '\(indexPath)'; create one with 'quarry index CORPUS --index \(indexPath)'")
         }
@@ -244,7 +249,15 @@ public final class Searcher {
         }
         if request.collapse { try enquire.collapse(on: S.article) }
         if limits.timeLimit > 0 { try enquire.setTimeLimit(seconds: limits.timeLimit) }
-        for facet in request.facets { try enquire.addFacet(slot: Self.slot(for: facet)) }
+        // Facet columns hold one database's document numbers: not for several shards.
+        let columnsApply = !hasRemoteShards && (shardDatabases?.count ?? 1) == 1
+        var countedWithoutColumn: [UInt32] = []
+        for facet in request.facets {
+            let slot = Self.slot(for: facet)
+            let column = columnsApply ? try facetColumns.column(slot: slot, database: database) : nil
+            try enquire.addFacet(slot: slot, column: column)
+            if columnsApply && column == nil { countedWithoutColumn.append(slot) }
+        }
 
         // Facets count only the matches Xapian looks at: unless told, look at enough
         // for most result sets to be counted whole.
@@ -263,6 +276,12 @@ public final class Searcher {
                 collapsed = max(0, matches - 1)
             }
             hits.append(try hit(mset, index, collapsed: collapsed))
+        }
+        if !countedWithoutColumn.isEmpty {
+            let revision = try database.revision
+            for slot in countedWithoutColumn {
+                facetColumns.counted(try enquire.facetTotal(slot: slot), slot: slot, revision: revision)
+            }
         }
         let counts = try mset.counts()
         var facets: [String: [FacetCount]]?

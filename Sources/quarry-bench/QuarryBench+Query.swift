@@ -477,9 +477,11 @@ enum QueryBenchmark {
 /// Threads that each own a Searcher and run the mix with no socket in between.
 enum InProcessRunner {
     static func run(index: String, mix: QueryMix, threads: Int, budget: RunBudget) async throws(BenchError) -> ModeResult {
+        // Shared by the threads, as the daemon's threads share theirs.
+        let facetColumns = FacetColumns()
         // Warm up once (page cache, first open), untimed.
         do {
-            let searcher = try Searcher(indexPath: index)
+            let searcher = try Searcher(indexPath: index, facetColumns: facetColumns)
             for query in mix.queries { _ = try? searcher.search(query.request) }
         } catch {
             throw BenchError("cannot open the index at '\(index)': \(error.message)")
@@ -496,7 +498,7 @@ enum InProcessRunner {
                 let thread = Thread {
                     var samples = WorkerSamples()
                     do throws(QuarryError) {
-                        let searcher = try Searcher(indexPath: index)
+                        let searcher = try Searcher(indexPath: index, facetColumns: facetColumns)
                         var position = (number * 37) % queries.count
                         var done = 0
                         while done < quota {

@@ -43,6 +43,45 @@ import QuarryProtocol
         #expect(page.facets == response.facets && page.facetsExact == true)
     }
 
+    @Test func facetsCountedFromColumnsEqualFacetsCountedWithoutAndFollowNewCommits() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let corpus = directory.path + "/corpus", indexPath = directory.path + "/index"
+        try FileManager.default.copyItem(atPath: corpusRoot, toPath: corpus)
+        try index(corpus, into: indexPath)
+        let columns = FacetColumns()
+        let searcher = try Searcher(indexPath: indexPath, facetColumns: columns)
+        let request = SearchRequest(query: "the", limit: 1, facets: [.author, .type], checkAtLeast: 1_000_000)
+        let withoutColumns = try searcher.search(request)
+        // Each search counts its matches without columns until they pay for themselves.
+        var searches = 1
+        while columns.slotsWithColumns.count < 2 && searches < 100 {
+            #expect(try searcher.search(request).facets == withoutColumns.facets)
+            searches += 1
+        }
+        #expect(columns.slotsWithColumns == [IndexSchema.Slot.author, IndexSchema.Slot.kind])
+        #expect(try searcher.search(request).facets == withoutColumns.facets)
+        #expect(try searcher.search(request).facetsExact == true)
+
+        // A commit: the columns no longer fit, and the counts include the new article.
+        try directory.write("corpus/late/columns.txt", """
+            The columns follow the index
+            The new article arrives after the columns were built.
+            1 Comments
+            Zelda Newcomer
+            And the comment counts in the facets at once.
+            """)
+        try index(corpus, into: indexPath)
+        try searcher.refresh()
+        let after = try searcher.search(request)
+        #expect(after.facets?["author"]?.first { $0.value == "Zelda Newcomer" }?.count == 1)
+        #expect(after.facets == (try Searcher(indexPath: indexPath).search(request).facets))
+        let kinds = Dictionary(uniqueKeysWithValues: (withoutColumns.facets?["type"] ?? []).map { ($0.value, $0.count) })
+        let kindsAfter = Dictionary(uniqueKeysWithValues: (after.facets?["type"] ?? []).map { ($0.value, $0.count) })
+        #expect(kindsAfter["article"] == (kinds["article"] ?? 0) + 1)
+        #expect(kindsAfter["comment"] == (kinds["comment"] ?? 0) + 1)
+    }
+
     @Test func facetsSayWhenTheyCountedOnlyPartOfTheMatches() throws {
         let (path, truth) = try plantedIndex.get()
         let searcher = try Searcher(indexPath: path)

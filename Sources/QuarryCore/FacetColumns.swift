@@ -1,0 +1,68 @@
+import Synchronization
+import XapianKit
+
+/// The facet columns of one index (`FacetColumn`: a value slot of every
+/// document, in memory), shared by the searchers that read it: the daemon's
+/// threads build a slot's column once per index revision, not once each.
+///
+/// A column is built only once it would have paid for itself, as in the ski
+/// rental problem. Building reads the slot of every document (30–65 ns each,
+/// measured at 1.4 million documents), while Xapian's own counting costs about
+/// 0.3 µs per matching document and facet (the query mix at 100,000 articles).
+/// So a slot is counted Xapian's way until, at the current revision, it has
+/// counted a fifth as many values as the index has documents, about what
+/// building would have cost; the next facet builds the column. However often
+/// the index changes, facets then cost at most about twice Xapian's way; over
+/// a settled index a daemon counts at an array read a document.
+public final class FacetColumns: Sendable {
+    private struct SlotState {
+        var column: FacetColumn?
+        /// Values counted without a column since the index was at `revision`.
+        var revision: UInt64 = 0
+        var counted: UInt64 = 0
+    }
+
+    private let slots = Mutex<[UInt32: SlotState]>([:])
+
+    public init() {}
+
+    private enum Decision { case use(FacetColumn), countWithout, build }
+
+    /// The column of `slot` for `database` as it is now, or nil to count
+    /// without one (see the type's note). Builds it when it pays.
+    func column(slot: UInt32, database: Database) throws(XapianError) -> FacetColumn? {
+        let revision = try database.revision
+        let documents = UInt64(try database.documentCount)
+        let decision = try slots.withLock { (slots) throws(XapianError) -> Decision in
+            var state = slots[slot] ?? SlotState()
+            defer { slots[slot] = state }
+            if let column = state.column, try column.fits(database) { return .use(column) }
+            if state.revision != revision { (state.revision, state.counted) = (revision, 0) }
+            return state.counted * 5 >= documents ? .build : .countWithout
+        }
+        switch decision {
+        case .use(let column): return column
+        case .countWithout: return nil
+        case .build:
+            // Built outside the lock: other threads' searches go on meanwhile.
+            let column = try FacetColumn(database: database, slot: slot)
+            slots.withLock { $0[slot, default: SlotState()].column = column }
+            return column
+        }
+    }
+
+    /// The slots that have a column (of any revision): what tests check.
+    var slotsWithColumns: Set<UInt32> {
+        slots.withLock { Set($0.compactMap { $0.value.column == nil ? nil : $0.key }) }
+    }
+
+    /// Records that a facet on `slot` counted `values` documents without a column.
+    func counted(_ values: UInt64, slot: UInt32, revision: UInt64) {
+        slots.withLock { slots in
+            var state = slots[slot] ?? SlotState()
+            if state.revision != revision { (state.revision, state.counted) = (revision, 0) }
+            state.counted += values
+            slots[slot] = state
+        }
+    }
+}
