@@ -89,6 +89,45 @@ final class BandStore: @unchecked Sendable {
         }
     }
 
+    /// Replaces the whole store with the one `build` writes into a fresh store
+    /// beside it, then returns what `build` returned. Until the fresh store is
+    /// renamed into place the old one stands whole; a crash between the two
+    /// renames leaves no store, which the next run rebuilds (`Indexer`).
+    func rebuild<T>(_ build: (BandStore) throws(QuarryError) -> T) throws(QuarryError) -> T {
+        try locked { () throws(QuarryError) -> T in
+            guard !readOnly else { throw QuarryError(.io, "the band store '\(directory)' is open read-only") }
+            removeLeftovers()
+            let fresh = directory + Self.rebuildingSuffix, old = directory + Self.oldSuffix
+            let result = try build(BandStore(directory: fresh))
+            let hadStore = FileManager.default.fileExists(atPath: directory)
+            guard !hadStore || rename(directory, old) == 0, rename(fresh, directory) == 0 else {
+                throw Self.error(errno, writing: directory)
+            }
+            try Self.syncDirectory((directory as NSString).deletingLastPathComponent)
+            try? FileManager.default.removeItem(atPath: old)
+            runs = nil
+            return result
+        }
+    }
+
+    /// Removes what a rebuild killed part-way left beside the store.
+    func removeLeftovers() {
+        guard !readOnly else { return }
+        for suffix in [Self.rebuildingSuffix, Self.oldSuffix] { try? FileManager.default.removeItem(atPath: directory + suffix) }
+    }
+
+    /// What a damaged run's error tells the user to do.
+    static let rebuildAdvice = "the next 'quarry index' run rebuilds the band store from the index"
+
+    private static let rebuildingSuffix = ".rebuilding"
+    private static let oldSuffix = ".old"
+
+    /// Entries in all the runs (a pair in two runs counts twice). Opens the
+    /// store, so a damaged run shows here.
+    var entryCount: Int {
+        get throws(QuarryError) { try reader().count }
+    }
+
     /// What is written so far, for reading on any thread.
     func reader() throws(QuarryError) -> BandReader {
         try locked { () throws(QuarryError) in BandReader(runs: try openRuns()) }
@@ -190,11 +229,13 @@ final class BandStore: @unchecked Sendable {
 
     private static let mergeBuffer = 1 << 16
 
-    private func syncDirectory() throws(QuarryError) {
-        let descriptor = open(directory, O_RDONLY | O_DIRECTORY)
-        guard descriptor >= 0 else { throw Self.error(errno, writing: directory) }
+    private func syncDirectory() throws(QuarryError) { try Self.syncDirectory(directory) }
+
+    private static func syncDirectory(_ path: String) throws(QuarryError) {
+        let descriptor = open(path, O_RDONLY | O_DIRECTORY)
+        guard descriptor >= 0 else { throw error(errno, writing: path) }
         defer { close(descriptor) }
-        guard fsync(descriptor) == 0 else { throw Self.error(errno, writing: directory) }
+        guard fsync(descriptor) == 0 else { throw error(errno, writing: path) }
     }
 
     static func error(_ code: Int32, writing path: String) -> QuarryError {
@@ -297,7 +338,7 @@ final class BandRun: Sendable {
         }
         func damaged(_ reason: String) -> QuarryError {
             close(descriptor)
-            return QuarryError(.indexCorrupt, "the band store file '\(path)' is damaged (\(reason)); rebuild the index from the corpus into a new directory")
+            return QuarryError(.indexCorrupt, "the band store file '\(path)' is damaged (\(reason)); \(BandStore.rebuildAdvice)")
         }
         var header = [UInt64](repeating: 0, count: 3)
         var info = stat()

@@ -368,8 +368,8 @@ final class IndexWriter {
     }
 
     /// Writes the bands of every comment text the shards hold into `store`, for
-    /// an index whose store is gone (the database copied without it, the
-    /// directory deleted). Returns how many texts it read.
+    /// an index whose store is gone, damaged or mostly stale
+    /// (`Indexer.keepBandsInShape`). Returns how many texts it read.
     static func rebuildBands(_ writers: [IndexWriter], into store: BandStore) throws(QuarryError) -> Int {
         var texts = 0
         var entries: [BandStore.Entry] = []

@@ -131,12 +131,7 @@ public final class Indexer {
                 logger: logger))
         }
         self.writers = writers
-        if writers[0].nearDuplicates, !FileManager.default.fileExists(atPath: bands.directory),
-           writers.contains(where: { $0.count(of: "comment") > 0 }) {
-            let texts = try IndexWriter.rebuildBands(writers, into: bands)
-            logger.warning("the near-duplicate band store was missing; rebuilt it from the index", metadata: [
-                "store": "\(bands.directory)", "texts": "\(texts)"])
-        }
+        if writers[0].nearDuplicates { try Self.keepBandsInShape(bands, writers: writers, logger: logger) }
         logger.debug("index opened", metadata: [
             "index": "\(index)", "shards": "\(writers.count)", "language": "\(writers[0].language)"])
     }

@@ -231,6 +231,16 @@ import QuarryProtocol
         #expect(Set(clusters) == [["a#1", "b#1", "c#1"], ["d#1", "e#1"]])
     }
 
+    /// Adds b.txt, a near-duplicate of a.txt's one comment, runs the indexer,
+    /// and expects the pair found and the index healthy.
+    func expectANewNearDuplicateOfAToBeFound(_ directory: TemporaryDirectory, corpus: String, path: String) throws {
+        try directory.write("corpus/b.txt", Self.article("B", [("Bob", Self.base + " immediately")]))
+        try index(corpus, into: path)
+        let clusters = try Searcher(indexPath: path).nearDuplicates(minAccounts: 1).groups.map { Set($0.members.map(\.id)) }
+        #expect(clusters == [["a#1", "b#1"]])
+        #expect(try IndexChecker.check(index: path, corpus: corpus).problems.isEmpty)
+    }
+
     @Test func aLostBandStoreIsRebuiltSoOldTextsFindTheirNearDuplicates() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
@@ -240,10 +250,59 @@ import QuarryProtocol
         // The database copied without the store beside it, or the store deleted.
         try FileManager.default.removeItem(atPath: path + "/" + BandStore.directoryName)
 
-        try directory.write("corpus/b.txt", Self.article("B", [("Bob", Self.base + " immediately")]))
+        try expectANewNearDuplicateOfAToBeFound(directory, corpus: corpus, path: path)
+    }
+
+    @Test func aDamagedBandStoreIsRebuiltFromTheIndexByTheNextRun() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let corpus = directory.path + "/corpus", path = directory.path + "/index"
+        try directory.write("corpus/a.txt", Self.article("A", [("Ann", Self.base)]))
+        try index(corpus, into: path)
+        let store = path + "/" + BandStore.directoryName
+        let run = try #require(try FileManager.default.contentsOfDirectory(atPath: store).first { $0.hasSuffix(".qbr") })
+        #expect(truncate(store + "/" + run, 100) == 0)
+        let problems = try IndexChecker.check(index: path, corpus: corpus).problems
+        #expect(problems.contains { $0.contains(run) && $0.contains("damaged") && $0.contains("next 'quarry index' run") })
+
+        try expectANewNearDuplicateOfAToBeFound(directory, corpus: corpus, path: path)
+        #expect(!FileManager.default.fileExists(atPath: store + ".old") && !FileManager.default.fileExists(atPath: store + ".rebuilding"))
+    }
+
+    /// Comments that change leave their old texts' pairs in the band store;
+    /// a store grown mostly of those is rebuilt from the index at the start of
+    /// a run, so it stays near the size the live comments need.
+    @Test func aBandStoreOfMostlyGoneTextsIsRebuiltToTheLiveOnes() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let corpus = directory.path + "/corpus", path = directory.path + "/index"
+        let store = path + "/" + BandStore.directoryName
+        /// Letters only, so no two texts normalise alike.
+        func word(_ number: Int) -> String {
+            var number = number, letters = ""
+            repeat { letters.append(Character(UnicodeScalar(UInt8(97 + number % 26)))); number /= 26 } while number > 0
+            return "q" + letters
+        }
+        var largest = 0, live = 0
+        for round in 0..<8 {
+            // Four comments whose texts, unlike each other, are all new each round.
+            let comments = (0..<4).map { comment in
+                ("Writer\(comment)", (0..<12).map { word((round * 4 + comment) * 12 + $0) }.joined(separator: " "))
+            }
+            try directory.write("corpus/a.txt", Self.article("A", comments))
+            try index(corpus, into: path)
+            let entries = try BandStore(directory: store, readOnly: true).entryCount
+            live = comments.reduce(0) { $0 + NearDuplicates.bandKeys(of: $1.1).count }
+            #expect(entries >= live, "the live comments' pairs are all there")
+            largest = max(largest, entries)
+        }
+        // Without rebuilds the store would hold every round's pairs, eight times the live ones.
+        #expect(largest <= (Indexer.staleFactor + 1) * NearDuplicates.bands * 4)
+        #expect(largest < 4 * live)
+        try directory.write("corpus/b.txt", Self.article("B", [("Ann", Self.base), ("Bob", Self.base + " immediately")]))
         try index(corpus, into: path)
         let clusters = try Searcher(indexPath: path).nearDuplicates(minAccounts: 1).groups.map { Set($0.members.map(\.id)) }
-        #expect(clusters == [["a#1", "b#1"]])
+        #expect(clusters == [["b#1", "b#2"]])
         #expect(try IndexChecker.check(index: path, corpus: corpus).problems.isEmpty)
     }
 
