@@ -779,13 +779,6 @@ bool cx_facet_column_fits(const cx_facet_column *column, cx_db *db, bool *out, c
     });
 }
 
-uint64_t cx_facet_column_bytes(const cx_facet_column *column) {
-    const FacetColumnData &data = *column->data;
-    uint64_t bytes = data.ordinals.size() * sizeof(uint32_t);
-    for (const std::string &name : data.names) bytes += name.size() + sizeof(std::string);
-    return bytes;
-}
-
 cx_enquire *cx_enquire_new(cx_db *db, cx_error **err) {
     return guard(err, [&] { return new cx_enquire{Xapian::Enquire(*db->db), *db->db, {}}; });
 }

@@ -372,8 +372,6 @@ void cx_facet_column_free(cx_facet_column *_Nullable column);
 /** Whether `column` was built from `db` as it is now: the same database (by
  *  UUID) at the same revision. */
 bool cx_facet_column_fits(const cx_facet_column *column, cx_db *db, bool *out, cx_error *_Nullable *_Nullable err);
-/** About how many bytes of memory `column` holds. */
-uint64_t cx_facet_column_bytes(const cx_facet_column *column);
 /** Counts the values of `slot` over the documents the match examines; returns
  *  an index for cx_enquire_facet_values. Add spies before cx_enquire_mset.
  *  With a `column` of `slot` built from this very database and revision (see

@@ -25,7 +25,4 @@ public final class FacetColumn: @unchecked Sendable {
         try xapianCheck { cx_facet_column_fits(handle, database.handle, &fits, $0) }
         return fits
     }
-
-    /// About how much memory the column holds.
-    public var bytes: UInt64 { cx_facet_column_bytes(handle) }
 }
