@@ -1,4 +1,4 @@
-import Synchronization
+import Foundation
 import XapianKit
 
 /// The facet columns of one index (`FacetColumn`: a value slot of every
@@ -14,7 +14,10 @@ import XapianKit
 /// building would have cost; the next facet builds the column. However often
 /// the index changes, facets then cost at most about twice Xapian's way; over
 /// a settled index a daemon counts at an array read a document.
-public final class FacetColumns: Sendable {
+public final class FacetColumns: @unchecked Sendable {
+    // @unchecked: `slots` is only touched while `lock` is held. A pthread lock
+    // (NSLock) rather than Synchronization's Mutex, whose futex ThreadSanitizer
+    // cannot see (the daemon's threads were reported as racing on it).
     private struct SlotState {
         var column: FacetColumn?
         /// Values counted without a column since the index was at `revision`.
@@ -22,7 +25,8 @@ public final class FacetColumns: Sendable {
         var counted: UInt64 = 0
     }
 
-    private let slots = Mutex<[UInt32: SlotState]>([:])
+    private let lock = NSLock()
+    private var slots: [UInt32: SlotState] = [:]
 
     public init() {}
 
@@ -33,7 +37,7 @@ public final class FacetColumns: Sendable {
     func column(slot: UInt32, database: Database) throws(XapianError) -> FacetColumn? {
         let revision = try database.revision
         let documents = UInt64(try database.documentCount)
-        let decision = try slots.withLock { (slots) throws(XapianError) -> Decision in
+        let decision = try locked { () throws(XapianError) -> Decision in
             var state = slots[slot] ?? SlotState()
             defer { slots[slot] = state }
             if let column = state.column, try column.fits(database) { return .use(column) }
@@ -46,23 +50,29 @@ public final class FacetColumns: Sendable {
         case .build:
             // Built outside the lock: other threads' searches go on meanwhile.
             let column = try FacetColumn(database: database, slot: slot)
-            slots.withLock { $0[slot, default: SlotState()].column = column }
+            locked { slots[slot, default: SlotState()].column = column }
             return column
         }
     }
 
     /// The slots that have a column (of any revision): what tests check.
     var slotsWithColumns: Set<UInt32> {
-        slots.withLock { Set($0.compactMap { $0.value.column == nil ? nil : $0.key }) }
+        locked { Set(slots.compactMap { $0.value.column == nil ? nil : $0.key }) }
     }
 
     /// Records that a facet on `slot` counted `values` documents without a column.
     func counted(_ values: UInt64, slot: UInt32, revision: UInt64) {
-        slots.withLock { slots in
+        locked {
             var state = slots[slot] ?? SlotState()
             if state.revision != revision { (state.revision, state.counted) = (revision, 0) }
             state.counted += values
             slots[slot] = state
         }
+    }
+
+    private func locked<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
     }
 }

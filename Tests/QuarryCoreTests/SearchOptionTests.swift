@@ -82,6 +82,31 @@ import QuarryProtocol
         #expect(kindsAfter["comment"] == (kinds["comment"] ?? 0) + 1)
     }
 
+    /// The daemon's threads share one `FacetColumns`, each with its own
+    /// searcher: the same answers while the columns are built under them.
+    @Test func searchersOnTwoThreadsShareTheirFacetColumns() throws {
+        let path = try sharedCorpusIndex.get()
+        let columns = FacetColumns()
+        let request = SearchRequest(query: "the", limit: 1, facets: [.author, .type], checkAtLeast: 1_000_000)
+        let expected = try Searcher(indexPath: path).search(request).facets
+        // An NSLock, which ThreadSanitizer sees, guards what the threads report.
+        let lock = NSLock()
+        nonisolated(unsafe) var answers: [Result<[[String: [FacetCount]]?], QuarryError>] = []
+        DispatchQueue.concurrentPerform(iterations: 2) { _ in
+            let answer = Result { () throws(QuarryError) in
+                let searcher = try Searcher(indexPath: path, facetColumns: columns)
+                return try (0..<60).map { (_) throws(QuarryError) in try searcher.search(request).facets }
+            }
+            lock.withLock { answers.append(answer) }
+        }
+        #expect(columns.slotsWithColumns == [IndexSchema.Slot.author, IndexSchema.Slot.kind])
+        #expect(answers.count == 2)
+        for answer in answers {
+            let facets = try answer.get()
+            #expect(facets.count == 60 && facets.allSatisfy { $0 == expected })
+        }
+    }
+
     @Test func facetsSayWhenTheyCountedOnlyPartOfTheMatches() throws {
         let (path, truth) = try plantedIndex.get()
         let searcher = try Searcher(indexPath: path)
