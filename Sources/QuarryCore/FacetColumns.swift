@@ -23,6 +23,8 @@ public final class FacetColumns: @unchecked Sendable {
         /// Values counted without a column since the index was at `revision`.
         var revision: UInt64 = 0
         var counted: UInt64 = 0
+        /// A thread is building this revision's column: the others count without.
+        var building = false
     }
 
     private let lock = NSLock()
@@ -41,14 +43,17 @@ public final class FacetColumns: @unchecked Sendable {
             var state = slots[slot] ?? SlotState()
             defer { slots[slot] = state }
             if let column = state.column, try column.fits(database) { return .use(column) }
-            if state.revision != revision { (state.revision, state.counted) = (revision, 0) }
-            return state.counted * 5 >= documents ? .build : .countWithout
+            if state.revision != revision { (state.revision, state.counted, state.building) = (revision, 0, false) }
+            guard !state.building, state.counted * 5 >= documents else { return .countWithout }
+            state.building = true
+            return .build
         }
         switch decision {
         case .use(let column): return column
         case .countWithout: return nil
         case .build:
             // Built outside the lock: other threads' searches go on meanwhile.
+            defer { locked { if slots[slot]?.revision == revision { slots[slot]?.building = false } } }
             let column = try FacetColumn(database: database, slot: slot)
             locked { slots[slot, default: SlotState()].column = column }
             return column
@@ -64,7 +69,7 @@ public final class FacetColumns: @unchecked Sendable {
     func counted(_ values: UInt64, slot: UInt32, revision: UInt64) {
         locked {
             var state = slots[slot] ?? SlotState()
-            if state.revision != revision { (state.revision, state.counted) = (revision, 0) }
+            if state.revision != revision { (state.revision, state.counted, state.building) = (revision, 0, false) }
             state.counted += values
             slots[slot] = state
         }
