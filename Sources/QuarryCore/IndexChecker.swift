@@ -14,6 +14,17 @@ public struct CheckReport: Codable, Sendable {
     public var revision: UInt64 = 0
     /// What Xapian's own consistency check reported.
     public var xapianErrors = 0
+    /// How many of `problems` are in the near-duplicate band store, which the
+    /// next `quarry index` rebuilds from the index (once its directory is
+    /// deleted, for bands that are missing): when they are all the problems,
+    /// the index itself is sound.
+    public var bandStoreProblems = 0
+
+    /// Whether every problem is the band store's: nothing a rebuild of the
+    /// index from the corpus would be needed for.
+    public var onlyTheBandStoreIsWrong: Bool {
+        xapianErrors == 0 && !problems.isEmpty && bandStoreProblems == problems.count
+    }
 
     public var isHealthy: Bool { problems.isEmpty && xapianErrors == 0 }
 }
@@ -95,6 +106,7 @@ public enum IndexChecker {
             reader = try store.reader()
         } catch {
             report.problems.append(error.message)
+            report.bandStoreProblems += 1
             return
         }
         var missing = 0
@@ -107,7 +119,8 @@ public enum IndexChecker {
             }
         }
         if missing > 0 {
-            report.problems.append("\(missing) comment text(s), such as that of '\(example ?? "")', have bands missing from the band store '\(store.directory)': their near-duplicates are not found; rebuild the index from the corpus into a new directory")
+            report.problems.append("\(missing) comment text(s), such as that of '\(example ?? "")', have bands missing from the band store '\(store.directory)': their near-duplicates are not found; delete that directory and the next 'quarry index' run rebuilds it from the index")
+            report.bandStoreProblems += 1
         }
     }
 

@@ -33,7 +33,13 @@ extension Quarry {
                 print("xapian:    \(report.xapianErrors == 0 ? "consistent" : "\(report.xapianErrors) error(s)")")
                 for problem in report.problems { print("problem:   \(problem)") }
                 for stale in report.stale { print("stale:     \(stale)") }
-                print(report.isHealthy ? "OK" : "PROBLEMS FOUND: rebuild with 'quarry index' into a new directory")
+                if report.isHealthy {
+                    print("OK")
+                } else if report.onlyTheBandStoreIsWrong {
+                    print("PROBLEMS FOUND in the near-duplicate band store only: the index is sound; see the remedy above")
+                } else {
+                    print("PROBLEMS FOUND: rebuild with 'quarry index' into a new directory")
+                }
             }
             if !report.isHealthy { throw ExitCode.failure }
         }

@@ -62,6 +62,32 @@ import Testing
         #expect(final.problems.isEmpty && final.stale.isEmpty && final.xapianErrors == 0)
     }
 
+    // MARK: band store
+
+    /// A band store run file damaged on disk: `quarry check` names it and says
+    /// the index itself is sound, and the next `quarry index` rebuilds the
+    /// store from the index, saying so.
+    @Test func aDamagedBandStoreIsNamedByCheckAndRebuiltByTheNextRun() throws {
+        let directory = try shortTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let index = directory + "/index"
+        _ = try succeed("quarry", "index", sampleCorpus, "--index", index, "--quiet")
+        let store = index + "/quarry-bands"
+        let runFile = try #require(try FileManager.default.contentsOfDirectory(atPath: store).first { $0.hasSuffix(".qbr") })
+        #expect(truncate(store + "/" + runFile, 100) == 0)
+
+        let check = try run("quarry", "check", "--index", index, "--corpus", sampleCorpus)
+        let printed = String(decoding: check.stdout, as: UTF8.self)
+        #expect(check.status == 1)
+        #expect(printed.contains("problem:   the band store file '\(store)/\(runFile)' is damaged"), "\(printed)")
+        #expect(printed.contains("PROBLEMS FOUND in the near-duplicate band store only"), "\(printed)")
+
+        let rerun = try succeed("quarry", "index", sampleCorpus, "--index", index)
+        #expect(rerun.stderr.contains("is damaged") && rerun.stderr.contains("rebuilt it from the index"), "\(rerun.stderr)")
+        let report = try succeed("quarry", "check", "--index", index, "--corpus", sampleCorpus, "--json").decode(CheckReport.self)
+        #expect(report.problems.isEmpty && report.xapianErrors == 0, "\(report.problems)")
+    }
+
     // MARK: permissions, links, vanished files
 
     /// Runs `quarry` as the indexer would run: as `nobody` when we are root
