@@ -122,12 +122,6 @@ final class BandStore: @unchecked Sendable {
     private static let rebuildingSuffix = ".rebuilding"
     private static let oldSuffix = ".old"
 
-    /// Entries in all the runs (a pair in two runs counts twice). Opens the
-    /// store, so a damaged run shows here.
-    var entryCount: Int {
-        get throws(QuarryError) { try reader().count }
-    }
-
     /// What is written so far, for reading on any thread.
     func reader() throws(QuarryError) -> BandReader {
         try locked { () throws(QuarryError) in BandReader(runs: try openRuns()) }

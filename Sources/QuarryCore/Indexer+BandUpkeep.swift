@@ -23,7 +23,8 @@ extension Indexer {
             reason = "the near-duplicate band store was missing"
         } else {
             do {
-                let entries = try bands.entryCount
+                // Opening the runs is where a damaged one shows.
+                let entries = try bands.reader().count
                 guard entries > staleFactor * NearDuplicates.bands * comments else { return }
                 reason = "the near-duplicate band store held \(entries) pairs for \(comments) comments: mostly texts no longer in the index"
             } catch where error.code == .indexCorrupt {

@@ -119,8 +119,8 @@ public final class Indexer {
         var writers: [IndexWriter] = []
         let shards = try ShardLayout.shardPaths(index: index, requested: options.shards)
         // One store for all the shards, beside the stub: its entries name texts,
-        // not documents, so a merge of the shards leaves it as it is. Nothing is
-        // read or created until a comment's bands are written or looked up.
+        // not documents, so a merge of the shards leaves it as it is. It is
+        // created when the first bands are written.
         let bands = BandStore(directory: index + "/" + BandStore.directoryName)
         for shard in shards {
             // The shards' batches share the batch limits, so memory does not grow with the shard count.

@@ -85,21 +85,20 @@ final class ParallelRecount: @unchecked Sendable {
             claim: { texts in self.lock.withLock { self.claimed.insert(texts).inserted } })
         var outcome = CoordinationMaintainer.Outcome()
         // A text marked in two shards comes up twice, to the same thread, which
-        // knows it has placed it.
+        // knows it has placed it; so does a text both marked and sharing a band.
+        func owns(_ key: String) -> Bool { FNV1a64.hash(key.utf8) % UInt64(threads) == UInt64(index) }
         do {
             for view in views {
                 try view.forEachMetadataKey(prefix: prefix) { key in
                     // Another thread failed: its error is the one thrown.
                     if lock.withLock({ failure != nil }) { throw Stopped() }
-                    guard FNV1a64.hash(key.utf8) % UInt64(threads) == UInt64(index) else { return }
+                    guard owns(key) else { return }
                     if try !maintainer.recount(mark: key, into: &outcome) { try lock.withLock { try clear(key) } }
                 }
             }
             for text in texts {
                 if lock.withLock({ failure != nil }) { throw Stopped() }
-                // Split as the marks are: a text both marked and sharing a band goes
-                // to one thread, which knows it has placed it.
-                guard FNV1a64.hash((prefix + text.hex).utf8) % UInt64(threads) == UInt64(index) else { continue }
+                guard owns(prefix + text.hex) else { continue }
                 try maintainer.recount(text, into: &outcome)
             }
         } catch is Stopped {}

@@ -30,7 +30,7 @@ final class SeenKeys: @unchecked Sendable {
     /// Sized for about 16 bits per key of `expectedKeys` (a false positive per
     /// key under 0.3 %), within 1 MiB to `maxBytes`.
     init(expectedKeys: Int, maxBytes: Int = 128 << 20) {
-        once = BloomFilter(bytes: min(max(expectedKeys * 2, 1 << 20), maxBytes))
+        once = BloomFilter(keys: expectedKeys, maxBytes: maxBytes)
     }
 
     /// Adds a comment's fingerprint and tells whether it was (probably) added before.
@@ -49,7 +49,7 @@ struct RepeatedKeys: Sendable {
 
     /// Sized for about 16 bits per band of `expected`, within 1 MiB to `maxBytes`.
     init(expected: Int, maxBytes: Int = 64 << 20) {
-        filter = BloomFilter(bytes: min(max(expected * 2, 1 << 20), maxBytes))
+        filter = BloomFilter(keys: expected, maxBytes: maxBytes)
     }
 
     mutating func insert(band: UInt64) {
@@ -67,8 +67,9 @@ private struct BloomFilter {
     private var words: [UInt64]
     private let bitCount: UInt64
 
-    init(bytes: Int) {
-        words = [UInt64](repeating: 0, count: max(1, bytes / 8))
+    /// About 16 bits per key of `keys`, within 1 MiB to `maxBytes`.
+    init(keys: Int, maxBytes: Int) {
+        words = [UInt64](repeating: 0, count: max(1, min(max(keys * 2, 1 << 20), maxBytes) / 8))
         bitCount = UInt64(words.count) * 64
     }
 

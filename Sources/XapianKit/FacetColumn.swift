@@ -7,13 +7,11 @@ import CXapian
 public final class FacetColumn: @unchecked Sendable {
     // @unchecked: the shim's column is never written after cx_facet_column_build.
     let handle: OpaquePointer
-    public let slot: UInt32
 
     /// Reads `slot` of every document of `database`, which must be a single
     /// local database (not a combination of shards, not a remote one).
     public init(database: Database, slot: UInt32) throws(XapianError) {
         handle = try xapianCall { cx_facet_column_build(database.handle, slot, $0) }
-        self.slot = slot
     }
 
     deinit { cx_facet_column_free(handle) }

@@ -144,7 +144,7 @@ import QuarryProtocol
         try FileManager.default.removeItem(atPath: corpus + "/b.txt")
         try index(corpus, into: path)
         let searcher = try Searcher(indexPath: path)
-        #expect(try searcher.nearDuplicates(minAccounts: 1).groups.map { Set($0.members.map(\.id)) } == [["a#1", "a#2"]])
+        #expect(try Self.clusters(searcher) == [["a#1", "a#2"]])
         #expect(try ids(searcher, "cluster:\(CommentFingerprint.of(a))") == ["a#1", "a#2"])
         guard case .comment(let lone) = try searcher.get(id: "c#1") else { throw QuarryError(.notFound, "c#1") }
         #expect(lone.cluster == nil)
@@ -227,8 +227,23 @@ import QuarryProtocol
         let searcher = try Searcher(indexPath: path)
         #expect(try searcher.database.metadata(IndexSchema.Metadata.sharedBandsPending).isEmpty)
         #expect(try ids(searcher, "accounts:2..") == ["a#1", "c#1"])
-        let clusters = try searcher.nearDuplicates(minAccounts: 1).groups.map { Set($0.members.map(\.id)) }
-        #expect(Set(clusters) == [["a#1", "b#1", "c#1"], ["d#1", "e#1"]])
+        #expect(Set(try Self.clusters(searcher)) == [["a#1", "b#1", "c#1"], ["d#1", "e#1"]])
+    }
+
+    /// The ids of each near-duplicate cluster's members.
+    static func clusters(_ searcher: Searcher) throws -> [Set<String>] {
+        try searcher.nearDuplicates(minAccounts: 1).groups.map { Set($0.members.map(\.id)) }
+    }
+
+    /// An index of a.txt, one comment of `base`; `body` gets the directory,
+    /// the corpus and the index.
+    func withIndexOfA(_ body: (TemporaryDirectory, String, String) throws -> Void) throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let corpus = directory.path + "/corpus", path = directory.path + "/index"
+        try directory.write("corpus/a.txt", Self.article("A", [("Ann", Self.base)]))
+        try index(corpus, into: path)
+        try body(directory, corpus, path)
     }
 
     /// Adds b.txt, a near-duplicate of a.txt's one comment, runs the indexer,
@@ -236,37 +251,30 @@ import QuarryProtocol
     func expectANewNearDuplicateOfAToBeFound(_ directory: TemporaryDirectory, corpus: String, path: String) throws {
         try directory.write("corpus/b.txt", Self.article("B", [("Bob", Self.base + " immediately")]))
         try index(corpus, into: path)
-        let clusters = try Searcher(indexPath: path).nearDuplicates(minAccounts: 1).groups.map { Set($0.members.map(\.id)) }
-        #expect(clusters == [["a#1", "b#1"]])
+        #expect(try Self.clusters(Searcher(indexPath: path)) == [["a#1", "b#1"]])
         #expect(try IndexChecker.check(index: path, corpus: corpus).problems.isEmpty)
     }
 
     @Test func aLostBandStoreIsRebuiltSoOldTextsFindTheirNearDuplicates() throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let corpus = directory.path + "/corpus", path = directory.path + "/index"
-        try directory.write("corpus/a.txt", Self.article("A", [("Ann", Self.base)]))
-        try index(corpus, into: path)
-        // The database copied without the store beside it, or the store deleted.
-        try FileManager.default.removeItem(atPath: path + "/" + BandStore.directoryName)
+        try withIndexOfA { directory, corpus, path in
+            // The database copied without the store beside it, or the store deleted.
+            try FileManager.default.removeItem(atPath: path + "/" + BandStore.directoryName)
 
-        try expectANewNearDuplicateOfAToBeFound(directory, corpus: corpus, path: path)
+            try expectANewNearDuplicateOfAToBeFound(directory, corpus: corpus, path: path)
+        }
     }
 
     @Test func aDamagedBandStoreIsRebuiltFromTheIndexByTheNextRun() throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let corpus = directory.path + "/corpus", path = directory.path + "/index"
-        try directory.write("corpus/a.txt", Self.article("A", [("Ann", Self.base)]))
-        try index(corpus, into: path)
-        let store = path + "/" + BandStore.directoryName
-        let run = try #require(try FileManager.default.contentsOfDirectory(atPath: store).first { $0.hasSuffix(".qbr") })
-        #expect(truncate(store + "/" + run, 100) == 0)
-        let problems = try IndexChecker.check(index: path, corpus: corpus).problems
-        #expect(problems.contains { $0.contains(run) && $0.contains("damaged") && $0.contains("next 'quarry index' run") })
+        try withIndexOfA { directory, corpus, path in
+            let store = path + "/" + BandStore.directoryName
+            let run = try #require(try FileManager.default.contentsOfDirectory(atPath: store).first { $0.hasSuffix(".qbr") })
+            #expect(truncate(store + "/" + run, 100) == 0)
+            let problems = try IndexChecker.check(index: path, corpus: corpus).problems
+            #expect(problems.contains { $0.contains(run) && $0.contains("damaged") && $0.contains("next 'quarry index' run") })
 
-        try expectANewNearDuplicateOfAToBeFound(directory, corpus: corpus, path: path)
-        #expect(!FileManager.default.fileExists(atPath: store + ".old") && !FileManager.default.fileExists(atPath: store + ".rebuilding"))
+            try expectANewNearDuplicateOfAToBeFound(directory, corpus: corpus, path: path)
+            #expect(!FileManager.default.fileExists(atPath: store + ".old") && !FileManager.default.fileExists(atPath: store + ".rebuilding"))
+        }
     }
 
     /// Comments that change leave their old texts' pairs in the band store;
@@ -291,7 +299,7 @@ import QuarryProtocol
             }
             try directory.write("corpus/a.txt", Self.article("A", comments))
             try index(corpus, into: path)
-            let entries = try BandStore(directory: store, readOnly: true).entryCount
+            let entries = try BandStore(directory: store, readOnly: true).reader().count
             live = comments.reduce(0) { $0 + NearDuplicates.bandKeys(of: $1.1).count }
             #expect(entries >= live, "the live comments' pairs are all there")
             largest = max(largest, entries)
@@ -301,8 +309,7 @@ import QuarryProtocol
         #expect(largest < 4 * live)
         try directory.write("corpus/b.txt", Self.article("B", [("Ann", Self.base), ("Bob", Self.base + " immediately")]))
         try index(corpus, into: path)
-        let clusters = try Searcher(indexPath: path).nearDuplicates(minAccounts: 1).groups.map { Set($0.members.map(\.id)) }
-        #expect(clusters == [["b#1", "b#2"]])
+        #expect(try Self.clusters(Searcher(indexPath: path)) == [["b#1", "b#2"]])
         #expect(try IndexChecker.check(index: path, corpus: corpus).problems.isEmpty)
     }
 
