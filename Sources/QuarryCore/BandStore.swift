@@ -152,7 +152,11 @@ final class BandStore: @unchecked Sendable {
                 runs = []
                 return []
             }
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            if !FileManager.default.fileExists(atPath: directory) {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                // The new directory's entry must outlive a power loss as its runs do.
+                try Self.syncDirectory((directory as NSString).deletingLastPathComponent)
+            }
             for name in try FileManager.default.contentsOfDirectory(atPath: directory).sorted() {
                 if name.hasPrefix(Self.temporaryPrefix) {
                     guard !readOnly else { continue }

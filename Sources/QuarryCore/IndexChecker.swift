@@ -14,6 +14,8 @@ public struct CheckReport: Codable, Sendable {
     public var revision: UInt64 = 0
     /// What Xapian's own consistency check reported.
     public var xapianErrors = 0
+    /// What is worth knowing but is no problem (a band store that is not there).
+    public var notes: [String] = []
     /// How many of `problems` are in the near-duplicate band store, which the
     /// next `quarry index` rebuilds from the index (once its directory is
     /// deleted, for bands that are missing): when they are all the problems,
@@ -58,7 +60,13 @@ public enum IndexChecker {
             try checkDocuments(database, into: &report)
             try checkFiles(database, shards: shards, corpus: corpus, into: &report)
             if try database.metadata(IndexSchema.Metadata.nearDuplicates) != "off" {
-                try checkBands(database, store: BandStore(directory: index + "/" + BandStore.directoryName, readOnly: true), into: &report)
+                let store = index + "/" + BandStore.directoryName
+                if FileManager.default.fileExists(atPath: store) {
+                    try checkBands(database, store: BandStore(directory: store, readOnly: true), into: &report)
+                } else if report.comments > 0 {
+                    // A replica, or a database copied without it: searches do not read it.
+                    report.notes.append("no near-duplicate band store at '\(store)': a replica has none; on the indexing machine the next 'quarry index' run rebuilds it from the index")
+                }
             }
         } catch let error as XapianError {
             throw QuarryError(error, indexPath: index)

@@ -33,6 +33,7 @@ extension Quarry {
                 print("xapian:    \(report.xapianErrors == 0 ? "consistent" : "\(report.xapianErrors) error(s)")")
                 for problem in report.problems { print("problem:   \(problem)") }
                 for stale in report.stale { print("stale:     \(stale)") }
+                for note in report.notes { print("note:      \(note)") }
                 if report.isHealthy {
                     print("OK")
                 } else if report.onlyTheBandStoreIsWrong {

@@ -259,6 +259,9 @@ import QuarryProtocol
         try withIndexOfA { directory, corpus, path in
             // The database copied without the store beside it, or the store deleted.
             try FileManager.default.removeItem(atPath: path + "/" + BandStore.directoryName)
+            // As on a replica: no problem for searching, and said so.
+            let report = try IndexChecker.check(index: path, corpus: corpus)
+            #expect(report.isHealthy && report.notes.contains { $0.contains("no near-duplicate band store") })
 
             try expectANewNearDuplicateOfAToBeFound(directory, corpus: corpus, path: path)
         }
