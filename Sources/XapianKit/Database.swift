@@ -222,21 +222,27 @@ public final class WritableDatabase: Database {
     @discardableResult
     public func add(_ document: Document) throws(XapianError) -> DocumentID {
         var id: cx_docid = 0
-        try xapianCheck { cx_db_add_document(handle, document.handle, &id, $0) }
+        try withExtendedLifetime(document) { () throws(XapianError) in
+            try xapianCheck { cx_db_add_document(handle, document.handle, &id, $0) }
+        }
         return id
     }
 
     /// Replaces every document indexed by `uniqueTerm` with `document`, or adds it.
     public func replace(uniqueTerm: String, with document: Document) throws(XapianError) {
         try withBytes(uniqueTerm) { (bytes, length) throws(XapianError) in
-            try xapianCheck { cx_db_replace_document_by_term(handle, bytes, length, document.handle, $0) }
+            try withExtendedLifetime(document) { () throws(XapianError) in
+                try xapianCheck { cx_db_replace_document_by_term(handle, bytes, length, document.handle, $0) }
+            }
         }
     }
 
     /// Replaces the document numbered `id` (read with `document(_:)` and changed,
     /// typically) with `document`.
     public func replace(_ id: DocumentID, with document: Document) throws(XapianError) {
-        try xapianCheck { cx_db_replace_document(handle, id, document.handle, $0) }
+        try withExtendedLifetime(document) { () throws(XapianError) in
+            try xapianCheck { cx_db_replace_document(handle, id, document.handle, $0) }
+        }
     }
 
     /// Deletes every document indexed by `term`.

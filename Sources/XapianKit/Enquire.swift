@@ -14,7 +14,9 @@ public final class Enquire {
     deinit { cx_enquire_free(handle) }
 
     public func setQuery(_ query: Query) throws(XapianError) {
-        try xapianCheck { cx_enquire_set_query(handle, query.handle, $0) }
+        try withExtendedLifetime(query) { () throws(XapianError) in
+            try xapianCheck { cx_enquire_set_query(handle, query.handle, $0) }
+        }
     }
 
     /// Orders by relevance, ties by the value in `slot` ascending: an order that

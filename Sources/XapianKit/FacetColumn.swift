@@ -11,7 +11,9 @@ public final class FacetColumn: @unchecked Sendable {
     /// Reads `slot` of every document of `database`, which must be a single
     /// local database (not a combination of shards, not a remote one).
     public init(database: Database, slot: UInt32) throws(XapianError) {
-        handle = try xapianCall { cx_facet_column_build(database.handle, slot, $0) }
+        handle = try withExtendedLifetime(database) { () throws(XapianError) in
+            try xapianCall { cx_facet_column_build(database.handle, slot, $0) }
+        }
     }
 
     deinit { cx_facet_column_free(handle) }
@@ -20,7 +22,9 @@ public final class FacetColumn: @unchecked Sendable {
     /// database at the same revision. Only then does a facet use it.
     public func fits(_ database: Database) throws(XapianError) -> Bool {
         var fits = false
-        try xapianCheck { cx_facet_column_fits(handle, database.handle, &fits, $0) }
+        try withExtendedLifetime(database) { () throws(XapianError) in
+            try xapianCheck { cx_facet_column_fits(handle, database.handle, &fits, $0) }
+        }
         return fits
     }
 }

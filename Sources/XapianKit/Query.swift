@@ -39,11 +39,16 @@ public final class Query {
 
     /// Combines subqueries; no subqueries give a query that matches nothing.
     public convenience init(_ op: Operator, _ subqueries: [Query]) throws(XapianError) {
-        let handles: [OpaquePointer] = subqueries.map(\.handle)
-        let handle = try handles.withUnsafeBufferPointer { (buffer) throws(XapianError) in
-            try xapianCall { cx_query_combine(op.raw, buffer.baseAddress, buffer.count, $0) }
+        // The subqueries must live until Xapian has copied them into the new tree
+        // (after that they need not outlive it): an optimised build otherwise
+        // frees one made inline in the call, e.g. `Query(.filter, [q, Query(term:)])`,
+        // as soon as its handle has been read.
+        let handle = try withExtendedLifetime(subqueries) { () throws(XapianError) in
+            let handles: [OpaquePointer] = subqueries.map(\.handle)
+            return try handles.withUnsafeBufferPointer { (buffer) throws(XapianError) in
+                try xapianCall { cx_query_combine(op.raw, buffer.baseAddress, buffer.count, $0) }
+            }
         }
-        // Xapian copies the subqueries into the new tree: they need not outlive it.
         self.init(handle: handle)
     }
 

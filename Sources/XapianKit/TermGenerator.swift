@@ -35,7 +35,9 @@ public final class TermGenerator {
 
     /// Directs the following `index` calls at `document`, positions starting anew.
     public func setDocument(_ document: Document) throws(XapianError) {
-        try xapianCheck { cx_termgen_set_document(handle, document.handle, $0) }
+        try withExtendedLifetime(document) { () throws(XapianError) in
+            try xapianCheck { cx_termgen_set_document(handle, document.handle, $0) }
+        }
     }
 
     public func index(_ text: String, prefix: String = "", wdf: UInt32 = 1, positions: Bool = true) throws(XapianError) {
