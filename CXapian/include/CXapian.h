@@ -273,6 +273,8 @@ cx_query *_Nullable cx_query_term(const char *term, size_t len,
                                   cx_error *_Nullable *_Nullable err);
 /** A query that matches every document. */
 cx_query *_Nullable cx_query_match_all(cx_error *_Nullable *_Nullable err);
+/** Whether `query` holds a phrase or NEAR anywhere (see cx_enquire_weigh_by_lengths). */
+bool cx_query_positional(const cx_query *query, bool *out, cx_error *_Nullable *_Nullable err);
 /** Combines `count` subqueries with `op` (CX_OP_*). An empty list gives a
  *  query that matches nothing. */
 cx_query *_Nullable cx_query_combine(int op, const cx_query *_Nonnull const *_Nullable subqueries,
@@ -341,6 +343,7 @@ char *_Nullable cx_qp_corrected_query(cx_qp *qp, size_t *len,
 typedef struct cx_enquire cx_enquire;
 typedef struct cx_mset cx_mset;
 typedef struct cx_facet_column cx_facet_column;
+typedef struct cx_length_column cx_length_column;
 
 cx_enquire *_Nullable cx_enquire_new(cx_db *db, cx_error *_Nullable *_Nullable err);
 void cx_enquire_free(cx_enquire *_Nullable enquire);
@@ -372,6 +375,19 @@ void cx_facet_column_free(cx_facet_column *_Nullable column);
 /** Whether `column` was built from `db` as it is now: the same database (by
  *  UUID) at the same revision. */
 bool cx_facet_column_fits(const cx_facet_column *column, cx_db *db, bool *out, cx_error *_Nullable *_Nullable err);
+/** Reads the length of every document of `db` (a single local database, else
+ *  an error) into memory at its current revision. Read-only once built. */
+cx_length_column *_Nullable cx_length_column_build(cx_db *db, cx_error *_Nullable *_Nullable err);
+void cx_length_column_free(cx_length_column *_Nullable column);
+/** Whether `column` was built from `db` as it is now (UUID and revision). */
+bool cx_length_column_fits(const cx_length_column *column, cx_db *db, bool *out, cx_error *_Nullable *_Nullable err);
+/** Weighs the match with BM25 (Xapian's default scheme and parameters, the
+ *  same weights, counts and percentages) reading document lengths from
+ *  `column` instead of the database. Call after cx_enquire_set_query; a new
+ *  query undoes it. *applied is false, and nothing changes, when the column
+ *  does not fit this enquire's database or the query has a phrase or NEAR. */
+bool cx_enquire_weigh_by_lengths(cx_enquire *enquire, const cx_length_column *column, bool *applied,
+                                 cx_error *_Nullable *_Nullable err);
 /** Counts the values of `slot` over the documents the match examines; returns
  *  an index for cx_enquire_facet_values. Add spies before cx_enquire_mset.
  *  With a `column` of `slot` built from this very database and revision (see

@@ -49,14 +49,14 @@ public final class Searcher {
     private var isBroken = false
     private let parser: QueryParser
     /// Shared with the other searchers of the same index (the daemon's threads).
-    private let facetColumns: FacetColumns
+    private let columns: SearchColumns
 
-    /// `facetColumns`: pass one shared by all the searchers of this index, so a
-    /// facet's column is built once per revision rather than once per searcher.
-    public init(indexPath: String, limits: SearchLimits = SearchLimits(), facetColumns: FacetColumns = FacetColumns()) throws(QuarryError) {
+    /// `columns`: pass one shared by all the searchers of this index, so each
+    /// column is built once per revision rather than once per searcher.
+    public init(indexPath: String, limits: SearchLimits = SearchLimits(), columns: SearchColumns = SearchColumns()) throws(QuarryError) {
         self.indexPath = indexPath
         self.limits = limits
-        self.facetColumns = facetColumns
+        self.columns = columns
         guard FileManager.default.fileExists(atPath: indexPath) else {
             throw QuarryError(.indexNotFound, "no index at '\(indexPath)'; create one with 'quarry index CORPUS --index \(indexPath)'")
         }
@@ -249,12 +249,20 @@ public final class Searcher {
         }
         if request.collapse { try enquire.collapse(on: S.article) }
         if limits.timeLimit > 0 { try enquire.setTimeLimit(seconds: limits.timeLimit) }
-        // Facet columns hold one database's document numbers: not for several shards.
+        // Columns hold one database's document numbers: not for several shards.
         let columnsApply = !hasRemoteShards && (shardDatabases?.count ?? 1) == 1
+        var weighedWithoutColumn = false
+        if columnsApply, try !query.isPositional {
+            if let lengths = try columns.lengthColumn(database: database) {
+                try enquire.weighByLengths(lengths)
+            } else {
+                weighedWithoutColumn = true
+            }
+        }
         var countedWithoutColumn: [UInt32] = []
         for facet in request.facets {
             let slot = Self.slot(for: facet)
-            let column = columnsApply ? try facetColumns.column(slot: slot, database: database) : nil
+            let column = columnsApply ? try columns.facetColumn(slot: slot, database: database) : nil
             try enquire.addFacet(slot: slot, column: column)
             if columnsApply && column == nil { countedWithoutColumn.append(slot) }
         }
@@ -277,13 +285,15 @@ public final class Searcher {
             }
             hits.append(try hit(mset, index, collapsed: collapsed))
         }
-        if !countedWithoutColumn.isEmpty {
+        let counts = try mset.counts()
+        if weighedWithoutColumn || !countedWithoutColumn.isEmpty {
             let revision = try database.revision
+            // The documents the match saw: each was weighed, its length looked up.
+            if weighedWithoutColumn { columns.counted(UInt64(counts.lowerBound), .lengths, revision: revision) }
             for slot in countedWithoutColumn {
-                facetColumns.counted(try enquire.facetTotal(slot: slot), slot: slot, revision: revision)
+                columns.counted(try enquire.facetTotal(slot: slot), .facet(slot: slot), revision: revision)
             }
         }
-        let counts = try mset.counts()
         var facets: [String: [FacetCount]]?
         var facetsExact: Bool?
         if let first = request.facets.first {

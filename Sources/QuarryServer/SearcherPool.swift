@@ -20,7 +20,7 @@ final class SearcherPool: @unchecked Sendable {
     private let maxQueued: Int
     private let logger: Logger
     /// One set for all the threads: each facet column is built once per revision.
-    private let facetColumns = FacetColumns()
+    private let columns = SearchColumns()
     private let condition = NSCondition()
     private var jobs: [Job] = []
     private var head = 0
@@ -124,7 +124,7 @@ final class SearcherPool: @unchecked Sendable {
             }
         }
         do {
-            let opened = try Searcher(indexPath: indexPath, limits: limits, facetColumns: facetColumns)
+            let opened = try Searcher(indexPath: indexPath, limits: limits, columns: columns)
             searcher = opened
             return .success(opened)
         } catch {

@@ -19,6 +19,23 @@ public final class Enquire {
         }
     }
 
+    /// Weighs the matches of the query set last with BM25, as Xapian does by
+    /// default (the same weights, order, counts and percentages), but reads
+    /// each document's length from `column` instead of the database. Returns
+    /// false, changing nothing, when `column` does not fit this database
+    /// (`LengthColumn.fits`) or the query holds a phrase or NEAR, whose
+    /// matching weighs documents before the column can be told which. A new
+    /// `setQuery` undoes it.
+    @discardableResult
+    public func weighByLengths(_ column: LengthColumn) throws(XapianError) -> Bool {
+        var applied = false
+        // The query and weight hold the column's data from here on; the handle must live until then.
+        try withExtendedLifetime(column) { () throws(XapianError) in
+            try xapianCheck { cx_enquire_weigh_by_lengths(handle, column.handle, &applied, $0) }
+        }
+        return applied
+    }
+
     /// Orders by relevance, ties by the value in `slot` ascending: an order that
     /// does not depend on document numbers (which sharding changes).
     public func sortByRelevanceThenValue(_ slot: UInt32) throws(XapianError) {

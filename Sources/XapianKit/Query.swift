@@ -32,6 +32,15 @@ public final class Query {
         self.init(handle: handle)
     }
 
+    /// Whether the query holds a phrase or NEAR anywhere: matching it reads positions.
+    public var isPositional: Bool {
+        get throws(XapianError) {
+            var positional = false
+            try xapianCheck { cx_query_positional(handle, &positional, $0) }
+            return positional
+        }
+    }
+
     /// Matches every document.
     public static func all() throws(XapianError) -> Query {
         Query(handle: try xapianCall { cx_query_match_all($0) })

@@ -478,10 +478,10 @@ enum QueryBenchmark {
 enum InProcessRunner {
     static func run(index: String, mix: QueryMix, threads: Int, budget: RunBudget) async throws(BenchError) -> ModeResult {
         // Shared by the threads, as the daemon's threads share theirs.
-        let facetColumns = FacetColumns()
+        let columns = SearchColumns()
         // Warm up once (page cache, first open), untimed.
         do {
-            let searcher = try Searcher(indexPath: index, facetColumns: facetColumns)
+            let searcher = try Searcher(indexPath: index, columns: columns)
             for query in mix.queries { _ = try? searcher.search(query.request) }
         } catch {
             throw BenchError("cannot open the index at '\(index)': \(error.message)")
@@ -498,7 +498,7 @@ enum InProcessRunner {
                 let thread = Thread {
                     var samples = WorkerSamples()
                     do throws(QuarryError) {
-                        let searcher = try Searcher(indexPath: index, facetColumns: facetColumns)
+                        let searcher = try Searcher(indexPath: index, columns: columns)
                         var position = (number * 37) % queries.count
                         var done = 0
                         while done < quota {

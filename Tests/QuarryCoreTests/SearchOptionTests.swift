@@ -43,25 +43,38 @@ import QuarryProtocol
         #expect(page.facets == response.facets && page.facetsExact == true)
     }
 
-    @Test func facetsCountedFromColumnsEqualFacetsCountedWithoutAndFollowNewCommits() throws {
+    @Test func searchesWithColumnsAnswerAsSearchesWithoutAndFollowNewCommits() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let corpus = directory.path + "/corpus", indexPath = directory.path + "/index"
         try FileManager.default.copyItem(atPath: corpusRoot, toPath: corpus)
         try index(corpus, into: indexPath)
-        let columns = FacetColumns()
-        let searcher = try Searcher(indexPath: indexPath, facetColumns: columns)
+        let columns = SearchColumns()
+        let searcher = try Searcher(indexPath: indexPath, columns: columns)
         let request = SearchRequest(query: "the", limit: 1, facets: [.author, .type], checkAtLeast: 1_000_000)
         let withoutColumns = try searcher.search(request)
-        // Each search counts its matches without columns until they pay for themselves.
+        // Each search goes without columns until they pay for themselves.
         var searches = 1
-        while columns.slotsWithColumns.count < 2 && searches < 100 {
+        let all: Set<SearchColumns.Kind> = [.lengths, .facet(slot: IndexSchema.Slot.author), .facet(slot: IndexSchema.Slot.kind)]
+        while columns.kindsWithColumns != all && searches < 100 {
             #expect(try searcher.search(request).facets == withoutColumns.facets)
             searches += 1
         }
-        #expect(columns.slotsWithColumns == [IndexSchema.Slot.author, IndexSchema.Slot.kind])
+        #expect(columns.kindsWithColumns == all)
         #expect(try searcher.search(request).facets == withoutColumns.facets)
         #expect(try searcher.search(request).facetsExact == true)
+        // Every kind of query, weighed by the length column (or, for phrases,
+        // not), answers exactly as a searcher that has no columns.
+        let fresh = try Searcher(indexPath: indexPath)
+        for query in ["election", "climate sanctions", "referee OR diplomacy", "elect*", "\"the government\"",
+                      "the NOT climate", "by:\"Ines Moreau\" the", "title:election OR the"] {
+            for (sort, offset) in [(ResultOrder.relevance, 0), (.relevance, 3), (.date, 0)] {
+                let asked = SearchRequest(query: query, offset: offset, limit: 8, sort: sort, facets: [.type])
+                let answer = try searcher.search(asked)
+                #expect(answer == (try fresh.search(asked)), "\(query), \(sort), offset \(offset)")
+                if query == "election" && offset == 0 { #expect(answer.hits.count == 8) }
+            }
+        }
 
         // A commit: the columns no longer fit, and the counts include the new article.
         try directory.write("corpus/late/columns.txt", """
@@ -82,28 +95,28 @@ import QuarryProtocol
         #expect(kindsAfter["comment"] == (kinds["comment"] ?? 0) + 1)
     }
 
-    /// The daemon's threads share one `FacetColumns`, each with its own
+    /// The daemon's threads share one `SearchColumns`, each with its own
     /// searcher: the same answers while the columns are built under them.
-    @Test func searchersOnTwoThreadsShareTheirFacetColumns() throws {
+    @Test func searchersOnTwoThreadsShareTheirColumns() throws {
         let path = try sharedCorpusIndex.get()
-        let columns = FacetColumns()
+        let columns = SearchColumns()
         let request = SearchRequest(query: "the", limit: 1, facets: [.author, .type], checkAtLeast: 1_000_000)
-        let expected = try Searcher(indexPath: path).search(request).facets
+        let expected = try Searcher(indexPath: path).search(request)
         // An NSLock, which ThreadSanitizer sees, guards what the threads report.
         let lock = NSLock()
-        nonisolated(unsafe) var answers: [Result<[[String: [FacetCount]]?], QuarryError>] = []
+        nonisolated(unsafe) var answers: [Result<[SearchResponse], QuarryError>] = []
         DispatchQueue.concurrentPerform(iterations: 2) { _ in
             let answer = Result { () throws(QuarryError) in
-                let searcher = try Searcher(indexPath: path, facetColumns: columns)
-                return try (0..<60).map { (_) throws(QuarryError) in try searcher.search(request).facets }
+                let searcher = try Searcher(indexPath: path, columns: columns)
+                return try (0..<60).map { (_) throws(QuarryError) in try searcher.search(request) }
             }
             lock.withLock { answers.append(answer) }
         }
-        #expect(columns.slotsWithColumns == [IndexSchema.Slot.author, IndexSchema.Slot.kind])
+        #expect(columns.kindsWithColumns == [.lengths, .facet(slot: IndexSchema.Slot.author), .facet(slot: IndexSchema.Slot.kind)])
         #expect(answers.count == 2)
         for answer in answers {
-            let facets = try answer.get()
-            #expect(facets.count == 60 && facets.allSatisfy { $0 == expected })
+            let responses = try answer.get()
+            #expect(responses.count == 60 && responses.allSatisfy { $0 == expected })
         }
     }
 
