@@ -250,82 +250,78 @@ class MatchPositionSource : public Xapian::PostingSource {
     MatchPositionSource *clone() const override { return new MatchPositionSource(column, position); }
 };
 
-// Xapian::BM25Weight with its default parameters (k1 = 1, k2 = 0, k3 = 1,
-// b = 0.5, min_normlen = 0.5), the same arithmetic in the same order, so the
-// same weights to the last bit; only the document length comes from a
-// LengthColumnData at the position a MatchPositionSource noted. Not asking
-// Xapian for DOC_LENGTH spares, for every document weighed, a walk along the
-// database's document-length list: for glass a chunk is scanned entry by
-// entry from where the last lookup stopped, so a query whose matches spread
-// over the index decodes most of that list (a quarter of the query mix's
-// time at 100,000 articles).
+// BM25 as Xapian::BM25Weight() scores it, with its default parameters (k1 = 1,
+// k2 = 0, k3 = 1, b = 0.5, min_normlen = 0.5) and no relevance set, which
+// Quarry's searches never give: for a term t of the query and a document d,
+//
+//   idf(t) = ln(r) with r = (N - n + 0.5) / (n + 0.5), and r' = r / 2 + 1
+//            in place of r when r < 2, so that no term weighs 0 or less;
+//   q(t)   = 2 wqf / (1 + wqf), the query-frequency part (k3 = 1);
+//   L(d)   = max(length(d) / average length, 0.5);
+//   w(t,d) = 2 idf(t) q(t) * wdf / (L(d) / 2 + 1 / 2 + wdf),
+//
+// N the documents, n those with t. Each step is done in the order Xapian's
+// scheme does it, so each weight is the same double, which the tests check.
+// The difference: the document's length is read from a LengthColumnData at
+// the position a MatchPositionSource noted, not asked of Xapian. Asking
+// (DOC_LENGTH) costs, for every document weighed, a walk along the
+// database's document-length list: glass scans a chunk entry by entry from
+// where the last lookup stopped, so a query whose matches spread over the
+// index decodes most of the list (a quarter of the query mix's time at
+// 100,000 articles).
 class ColumnBM25Weight : public Xapian::Weight {
-    static constexpr double k1 = 1, k3 = 1, b = 0.5, min_normlen = 0.5;
     std::shared_ptr<const LengthColumnData> column;
     std::shared_ptr<MatchPosition> position;
-    double termweight = 0;
-    double len_factor = 0;
+    // 2 idf(t) q(t), times the query's scale factor.
+    double term_scale = 0;
+    // 1 / average length, or 0 when every document is empty.
+    double per_length = 0;
+
+    // L(d) / 2 + 1 / 2 for a document of `length`.
+    double normalised(double length) const { return std::max(length * per_length, 0.5) * 0.5 + 0.5; }
 
   public:
     ColumnBM25Weight(std::shared_ptr<const LengthColumnData> column_, std::shared_ptr<MatchPosition> position_)
         : column(std::move(column_)), position(std::move(position_)) {
-        // BM25Weight's needs less DOC_LENGTH (k2 = 0, so no QUERY_LENGTH).
+        // Everything the formula reads except DOC_LENGTH.
         need_stat(COLLECTION_SIZE);
-        need_stat(RSET_SIZE);
         need_stat(TERMFREQ);
-        need_stat(RELTERMFREQ);
+        need_stat(WQF);
         need_stat(WDF);
         need_stat(WDF_MAX);
         need_stat(DOC_LENGTH_MIN);
         need_stat(AVERAGE_LENGTH);
-        need_stat(WQF);
     }
 
     ColumnBM25Weight *clone() const override { return new ColumnBM25Weight(column, position); }
 
     void init(double factor) override {
-        const Xapian::doccount tf = get_termfreq();
-        double tw;
-        if (get_rset_size() != 0) {
-            const Xapian::doccount reltermfreq = get_reltermfreq();
-            const Xapian::doccount reldocs_not_indexed = get_rset_size() - reltermfreq;
-            const Xapian::doccount Q = get_collection_size() - reldocs_not_indexed;
-            const Xapian::doccount nonreldocs_indexed = tf - reltermfreq;
-            const double numerator = (reltermfreq + 0.5) * (Q - tf + 0.5);
-            const double denom = (reldocs_not_indexed + 0.5) * (nonreldocs_indexed + 0.5);
-            tw = numerator / denom;
-        } else {
-            tw = (get_collection_size() - tf + 0.5) / (tf + 0.5);
-        }
-        if (tw < 2) tw = tw * 0.5 + 1;
-        termweight = std::log(tw) * factor;
-        const double wqf_double = get_wqf();
-        termweight *= (k3 + 1) * wqf_double / (k3 + wqf_double);
-        termweight *= (k1 + 1);
-        len_factor = get_average_length();
-        if (len_factor != 0) len_factor = 1 / len_factor;
+        const Xapian::doccount n = get_termfreq();
+        double ratio = (get_collection_size() - n + 0.5) / (n + 0.5);
+        if (ratio < 2) ratio = ratio * 0.5 + 1;
+        const double wqf = get_wqf();
+        term_scale = std::log(ratio) * factor;
+        term_scale *= 2 * wqf / (1 + wqf);
+        term_scale *= 2;
+        const double average = get_average_length();
+        per_length = average == 0 ? 0 : 1 / average;
     }
 
     double get_sumpart(Xapian::termcount wdf, Xapian::termcount, Xapian::termcount) const override {
         const Xapian::docid did = position->did;
-        const Xapian::termcount len = did < column->lengths.size() ? column->lengths[did] : 0;
-        // A synonym's summed wdf can exceed the length; Xapian clamps it when
-        // it fetches the length for BM25Weight.
-        if (wdf > len) wdf = len;
-        const double normlen = std::max(len * len_factor, min_normlen);
-        const double wdf_double(wdf);
-        const double denom = k1 * (normlen * b + (1 - b)) + wdf_double;
-        return termweight * (wdf_double / denom);
+        const Xapian::termcount length = did < column->lengths.size() ? column->lengths[did] : 0;
+        // A synonym's summed wdf can exceed the length; Xapian clamps it to
+        // the length it fetches for BM25.
+        const double occurrences = std::min(wdf, length);
+        return term_scale * (occurrences / (normalised(length) + occurrences));
     }
 
+    // The most a document can weigh: the most occurrences, in the shortest
+    // document that can hold them.
     double get_maxpart() const override {
-        double denom = k1;
-        const double normlen_lb =
-            std::max(std::max(get_wdf_upper_bound(), get_doclength_lower_bound()) * len_factor, min_normlen);
-        denom *= (normlen_lb * b + (1 - b));
-        const double wdf_max(get_wdf_upper_bound());
-        denom += wdf_max;
-        return termweight * (wdf_max / denom);
+        const double most = get_wdf_upper_bound();
+        const double shortest = std::max(get_wdf_upper_bound(), get_doclength_lower_bound());
+        return term_scale * (most / (normalised(shortest) + most));
     }
 
     double get_sumextra(Xapian::termcount, Xapian::termcount) const override { return 0; }
