@@ -204,7 +204,7 @@ Xapian::ValueCountMatchSpy &facet(cx_enquire *enquire, size_t index) {
 }
 
 // Where the match is: the document it is about to weigh. Written by a
-// MatchPosition source, read by ColumnBM25Weight; one per search.
+// MatchPositionSource, read by ColumnBM25Weight; one per search.
 struct MatchPosition {
     Xapian::docid did = 0;
 };

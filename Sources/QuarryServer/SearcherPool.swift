@@ -19,7 +19,7 @@ final class SearcherPool: @unchecked Sendable {
     private let limits: SearchLimits
     private let maxQueued: Int
     private let logger: Logger
-    /// One set for all the threads: each facet column is built once per revision.
+    /// One set for all the threads: each column is built once per revision.
     private let columns = SearchColumns()
     private let condition = NSCondition()
     private var jobs: [Job] = []
