@@ -197,6 +197,16 @@ template <class Column> bool column_fits(const Column &column, const Xapian::Dat
     return db.size() == 1 && db.get_revision() == column.revision && db.get_uuid() == column.uuid;
 }
 
+// An empty `Column` (facet or length) of `db` as it is now. Columns hold one
+// database's document numbers: not for a combination of shards or a remote one.
+template <class Column> std::shared_ptr<Column> new_column(const Xapian::Database &db, const char *kind) {
+    if (db.size() != 1) throw Xapian::InvalidArgumentError(std::string("a ") + kind + " column needs a single local database");
+    auto column = std::make_shared<Column>();
+    column->uuid = db.get_uuid();
+    column->revision = db.get_revision();
+    return column;
+}
+
 Xapian::ValueCountMatchSpy &facet(cx_enquire *enquire, size_t index) {
     if (index >= enquire->spies.size()) throw Xapian::InvalidArgumentError("no such facet");
     if (auto *spy = dynamic_cast<ColumnValueCountSpy *>(enquire->spies[index])) spy->publish();
@@ -910,10 +920,7 @@ char *cx_qp_corrected_query(cx_qp *qp, size_t *len, cx_error **err) {
 cx_facet_column *cx_facet_column_build(cx_db *db, uint32_t slot, cx_error **err) {
     return guard(err, [&] {
         const Xapian::Database &database = *db->db;
-        if (database.size() != 1) throw Xapian::InvalidArgumentError("a facet column needs a single local database");
-        auto data = std::make_shared<FacetColumnData>();
-        data->uuid = database.get_uuid();
-        data->revision = database.get_revision();
+        auto data = new_column<FacetColumnData>(database, "facet");
         data->slot = slot;
         data->ordinals.assign(static_cast<size_t>(database.get_lastdocid()) + 1, 0);
         data->names.emplace_back();
@@ -943,10 +950,7 @@ bool cx_facet_column_fits(const cx_facet_column *column, cx_db *db, bool *out, c
 cx_length_column *cx_length_column_build(cx_db *db, cx_error **err) {
     return guard(err, [&] {
         const Xapian::Database &database = *db->db;
-        if (database.size() != 1) throw Xapian::InvalidArgumentError("a length column needs a single local database");
-        auto data = std::make_shared<LengthColumnData>();
-        data->uuid = database.get_uuid();
-        data->revision = database.get_revision();
+        auto data = new_column<LengthColumnData>(database, "length");
         data->documents = database.get_doccount();
         const size_t size = static_cast<size_t>(database.get_lastdocid()) + 1;
         data->lengths.assign(size, 0);
