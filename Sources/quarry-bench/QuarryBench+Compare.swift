@@ -219,6 +219,11 @@ struct CompareReport: Codable, Sendable {
             row("daemon p99 ms, \(label)", result.latency.p99Ms, nil, nil, ratios: false)
             row("daemon p99.9 ms, \(label)", result.latency.p999Ms, nil, nil, ratios: false)
         }
+        if let local = quarryQuery.result(InterleavedRunner.inProcessMode, clients: 1),
+           let remote = quarryQuery.result(InterleavedRunner.daemonMode, clients: 1) {
+            row("interleaved p50 ms, in-process", local.latency.p50Ms, nil, nil, ratios: false)
+            row("interleaved p50 ms, daemon", remote.latency.p50Ms, nil, nil, ratios: false)
+        }
         let errors = quarryQuery.results.reduce(0) { $0 + $1.errors }
             + (xapianQuery?.results.reduce(0) { $0 + $1.errors } ?? 0) + (fts5Query?.results.reduce(0) { $0 + $1.errors } ?? 0)
         func failed(_ results: [ModeResult]?) -> String { results.map { "\($0.reduce(0) { $0 + $1.errors })" } ?? "n/a" }
@@ -395,16 +400,23 @@ struct CompareRun {
             checks.append(TargetCheck(target: "daemon q/s at 8 clients ≥ 2× python-xapian in-process",
                                       measured: "needs the daemon at 8 clients and python-xapian", met: nil))
         }
-        if let daemon1 = query.result("daemon", clients: 1), let floor = query.result("in-process", clients: 1),
-           floor.latency.p50Ms > 0 {
-            let value = daemon1.latency.p50Ms / floor.latency.p50Ms
-            checks.append(TargetCheck(
-                target: "daemon median (1 client) ≤ 1.3× Quarry in-process median (1 thread)",
-                measured: String(format: "%.2f× (%.3f ms vs %.3f ms)", value, daemon1.latency.p50Ms, floor.latency.p50Ms),
-                met: value <= 1.3))
+        // Judged on the interleaved run: the daemon's and the floor's medians
+        // from the same seconds. The separate runs' ratio is shown beside it.
+        let separate = query.result("daemon", clients: 1).flatMap { daemon in
+            query.result("in-process", clients: 1).map { (daemon, $0) }
+        }
+        if let local = query.result(InterleavedRunner.inProcessMode, clients: 1),
+           let remote = query.result(InterleavedRunner.daemonMode, clients: 1), local.latency.p50Ms > 0 {
+            let value = remote.latency.p50Ms / local.latency.p50Ms
+            var measured = String(format: "%.2f× (%.3f ms vs %.3f ms, interleaved)", value, remote.latency.p50Ms, local.latency.p50Ms)
+            if let (daemon, floor) = separate, floor.latency.p50Ms > 0 {
+                measured += String(format: "; %.2f× in separate runs", daemon.latency.p50Ms / floor.latency.p50Ms)
+            }
+            checks.append(TargetCheck(target: "daemon median (1 client) ≤ 1.3× Quarry in-process median (1 thread)",
+                                      measured: measured, met: value <= 1.3))
         } else {
             checks.append(TargetCheck(target: "daemon median ≤ 1.3× Quarry in-process median",
-                                      measured: "needs the daemon and in-process at 1 client", met: nil))
+                                      measured: "needs the interleaved run (daemon and in-process at 1 client)", met: nil))
         }
         let mib = Double(index.peakRSSBytes) / 1048576
         checks.append(TargetCheck(target: "indexer peak memory < 1 GiB", measured: String(format: "%.0f MiB", mib),

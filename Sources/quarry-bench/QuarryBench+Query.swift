@@ -28,6 +28,9 @@ extension QuarryBench {
                 started as a child on a private socket; the bench waits for its "serving" log
                 line, then drives it through QuarryClient with 1, 8 and 64 concurrent clients,
                 one connection each, every client closed-loop (next query once the answer is in).
+                With both modes and 1 client, an interleaved run follows: one client passes
+                through the mix alternately in-process and through the daemon, so the two
+                medians compare the same seconds of the machine.
                 Latencies are exact percentiles of sorted arrays.
                 """)
 
@@ -434,6 +437,11 @@ enum QueryBenchmark {
                                                           serverThreads: daemonThreads ?? 0, budget: budget,
                                                           onPool: clientsOnPool))
             }
+            if inProcess && clients.contains(1) {
+                note("in-process and daemon, interleaved…")
+                results += try await InterleavedRunner.run(index: index, socket: socket, mix: mix,
+                                                           serverThreads: daemonThreads ?? 0, budget: budget)
+            }
         } else if daemon {
             let binary = quarryPath ?? executableDirectory() + "/quarry"
             guard FileManager.default.isExecutableFile(atPath: binary) else {
@@ -441,18 +449,25 @@ enum QueryBenchmark {
             }
             let threads = daemonThreads ?? cores
             let server = try await DaemonProcess.start(quarry: binary, index: index, threads: threads)
-            for count in clients {
-                note("daemon, \(count) client\(count == 1 ? "" : "s")…")
-                let outcome: Result<ModeResult, BenchError>
+            let interleaved = inProcess && clients.contains(1)
+            for count in clients + (interleaved ? [0] : []) {
+                // 0: the interleaved run, after the others.
+                note(count == 0 ? "in-process and daemon, interleaved…" : "daemon, \(count) client\(count == 1 ? "" : "s")…")
+                let outcome: Result<[ModeResult], BenchError>
                 do {
-                    outcome = .success(try await DaemonRunner.run(socket: server.socketPath, mix: mix, clients: count,
-                                                                  serverThreads: threads, budget: budget,
-                                                                  onPool: clientsOnPool))
+                    if count == 0 {
+                        outcome = .success(try await InterleavedRunner.run(index: index, socket: server.socketPath, mix: mix,
+                                                                           serverThreads: threads, budget: budget))
+                    } else {
+                        outcome = .success([try await DaemonRunner.run(socket: server.socketPath, mix: mix, clients: count,
+                                                                       serverThreads: threads, budget: budget,
+                                                                       onPool: clientsOnPool)])
+                    }
                 } catch {
                     outcome = .failure(error)
                 }
                 switch outcome {
-                case .success(let result): results.append(result)
+                case .success(let modes): results += modes
                 case .failure(let error):
                     let state = server.process.isRunning
                         ? "the daemon is still running"
@@ -614,6 +629,90 @@ enum DaemonRunner {
         for connection in connections { await connection.close() }
         try? await group.shutdownGracefully()
         return combine("daemon", clients: clients, threads: serverThreads, seconds: elapsed, workers)
+    }
+}
+
+/// One client that runs the mix through its own Searcher and through the
+/// daemon by turns, a whole pass at a time (so each side's caches stay its
+/// own), in the order ABBA. The two medians then come from the same seconds
+/// of a shared machine whose speed drifts by tens of percent from one run to
+/// the next: runs one after the other put the daemon's median anywhere from
+/// 0.9× to 1.5× the in-process one (docs/PERFORMANCE.md, ninth session).
+enum InterleavedRunner {
+    static let inProcessMode = "in-process, interleaved"
+    static let daemonMode = "daemon, interleaved"
+
+    static func run(
+        index: String, socket: String, mix: QueryMix, serverThreads: Int, budget: RunBudget
+    ) async throws(BenchError) -> [ModeResult] {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let client: QuarryClient
+        do {
+            client = try await QuarryClient.connect(socketPath: socket, group: group)
+        } catch {
+            try? await group.shutdownGracefully()
+            throw BenchError("cannot connect to the daemon: \(error)")
+        }
+        let queries = mix.queries
+        let task = Task(executorPreference: client.executor) { () async -> Result<(WorkerSamples, WorkerSamples, Double), BenchError> in
+            // The Searcher blocks this task's thread, the client's event loop,
+            // while it searches: nothing else is waiting on that loop then.
+            let searcher: Searcher
+            do throws(QuarryError) {
+                searcher = try Searcher(indexPath: index, columns: SearchColumns())
+            } catch {
+                return .failure(BenchError("cannot open the index at '\(index)': \(error.message)"))
+            }
+            // Warm-up pass of both, untimed.
+            for query in queries {
+                _ = try? searcher.search(query.request)
+                _ = try? await client.search(query.request)
+            }
+            let clock = ContinuousClock()
+            let start = clock.now
+            let deadline: ContinuousClock.Instant? = if case .seconds(let value) = budget { start + .seconds(value) } else { nil }
+            let quota: Int = if case .requests(let value) = budget { value } else { .max }
+            // In-process, then daemon.
+            var samples = [WorkerSamples(), WorkerSamples()]
+            // Groups of queries, each run in-process then through the daemon, or
+            // the other way round every other group: ABBA. A group is the whole
+            // mix, or less when a request budget would not reach both sides.
+            let block = if case .requests(let value) = budget { max(1, min(queries.count, (value + 3) / 4)) } else { queries.count }
+            var done = 0
+            var group = 0
+            timed: while true {
+                for daemonTurn in group % 2 == 0 ? [false, true] : [true, false] {
+                    for offset in 0..<block {
+                        if done >= quota { break timed }
+                        if let deadline, clock.now >= deadline { break timed }
+                        let query = queries[(group * block + offset) % queries.count]
+                        let side = daemonTurn ? 1 : 0
+                        let begin = clock.now
+                        do {
+                            if daemonTurn {
+                                _ = try await client.search(query.request)
+                            } else {
+                                _ = try searcher.search(query.request)
+                            }
+                            samples[side].latencies.append(seconds(clock.now - begin))
+                            samples[side].kinds.append(query.kind)
+                        } catch {
+                            samples[side].errors += 1
+                            if samples[side].firstError == nil { samples[side].firstError = "\(query.query): \(error)" }
+                        }
+                        done += 1
+                    }
+                }
+                group += 1
+            }
+            return .success((samples[0], samples[1], seconds(clock.now - start)))
+        }
+        let outcome = await task.value
+        await client.close()
+        try? await group.shutdownGracefully()
+        let (local, remote, elapsed) = try outcome.get()
+        return [combine(inProcessMode, clients: 1, threads: 1, seconds: elapsed, [local]),
+                combine(daemonMode, clients: 1, threads: serverThreads, seconds: elapsed, [remote])]
     }
 }
 

@@ -171,7 +171,10 @@ import Testing
         let modes = results.map { "\($0["mode"] ?? "?")@\($0["clients"] ?? "?")" }
         // In-process threads stop at the core count; the daemon gets every client count.
         #expect(modes.first == "in-process@1", "\(modes)")
-        #expect(Array(modes.suffix(2)) == ["daemon@1", "daemon@2"], "\(modes)")
+        // Then the interleaved run: one client, the same queries on both sides.
+        #expect(Array(modes.suffix(4)) == ["daemon@1", "daemon@2", "in-process, interleaved@1", "daemon, interleaved@1"], "\(modes)")
+        let interleaved = results.suffix(2).map { ($0["latency"] as? [String: Any])?["count"] as? Int ?? 0 }
+        #expect(interleaved == [20, 20], "the interleaved run's samples, in-process and daemon: \(interleaved)")
         for result in results {
             #expect(result["errors"] as? Int == 0, "\(result)")
             let latency = result["latency"] as? [String: Any]
