@@ -4,7 +4,7 @@ INDEX    ?= .quarry/index
 SOCKET   ?= .quarry/quarry.sock
 QUERY    ?= diplomacy
 
-.PHONY: deps test-deps build run test test-long fuzz sanitize sanitize-address sanitize-thread soak bench bench-quick clean
+.PHONY: deps test-deps build run test release-check test-long fuzz sanitize sanitize-address sanitize-thread soak bench bench-quick clean
 
 # Installs Xapian's development package only where it is missing.
 deps:
@@ -22,16 +22,29 @@ run: build
 	.build/release/quarry search "$(QUERY)" --index $(INDEX) --limit 3
 	.build/release/quarry serve --index $(INDEX) --socket $(SOCKET)
 
-# The tests also drive Xapian's own network tools (remote shards, replication).
+# The tests also drive Xapian's own network tools (remote shards, replication);
+# the release check is partly Python.
 test-deps: deps
 	@if ! command -v xapian-tcpsrv >/dev/null 2>&1; then \
 		echo "installing xapian-tools for the shard tests"; \
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y xapian-tools; \
 	fi
+	@if ! command -v python3 >/dev/null 2>&1; then \
+		echo "installing python3 for the release check"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y python3; \
+	fi
 
 test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	$(MAKE) release-check
+
+# The query paths once more in a release build (scripts/release-check.sh): the tests
+# run a debug build, and some lifetime bugs show only in optimised code.
+release-check: test-deps
+	$(SWIFT) build -c release --scratch-path .build-release --product quarry
+	$(SWIFT) build -c release --scratch-path .build-release --product quarry-bench
+	scripts/release-check.sh .build-release/release
 
 # The tests that take minutes in a debug build (a 100,000-comment article, a 100 MB file).
 test-long: deps
