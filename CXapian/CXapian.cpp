@@ -219,20 +219,25 @@ struct MatchPosition {
     Xapian::docid did = 0;
 };
 
-// Matches nothing and weighs nothing; it only notes each document the match
-// considers. Put on the right of OP_AND_MAYBE with its weight scaled to 0
-// (see cx_enquire_weigh_by_lengths), Xapian asks it to check() every
-// candidate of the left side before weighing that candidate. Reporting the
-// check as undecided (false) leaves the AND_MAYBE's counts, weights and
-// percentages exactly those of its left side, and makes it ask again for
-// the next candidate.
+// Weighs nothing; it only notes each document the match considers, in one of
+// two places (see cx_enquire_weigh_by_lengths):
+//  - on the right of OP_AND_MAYBE with its weight scaled to 0, matching
+//    nothing: Xapian asks it to check() every candidate of the left side
+//    before weighing that candidate, and reporting the check as undecided
+//    (false) leaves the AND_MAYBE's counts, weights and percentages exactly
+//    those of its left side;
+//  - as one more part of a conjunctive query's AND, matching everything: it
+//    is then among the parts Xapian moves to each candidate before a phrase
+//    or NEAR inside that AND weighs it.
 class MatchPositionSource : public Xapian::PostingSource {
     std::shared_ptr<const LengthColumnData> column;
     std::shared_ptr<MatchPosition> position;
+    bool matches_all;
     Xapian::docid did = 0;
 
-    // Only reached if Xapian turns the AND_MAYBE into an AND, when no further
-    // document can enter the results: walk the documents that exist.
+    // Reached if Xapian turns the AND_MAYBE into an AND (when no further
+    // document can enter the results), or if the source leads an AND (when
+    // every other part is in every document): walk the documents that exist.
     void move_to(Xapian::docid target) {
         while (target < column->exists.size() && !column->exists[target]) ++target;
         did = target;
@@ -240,10 +245,12 @@ class MatchPositionSource : public Xapian::PostingSource {
     }
 
   public:
-    MatchPositionSource(std::shared_ptr<const LengthColumnData> column_, std::shared_ptr<MatchPosition> position_)
-        : column(std::move(column_)), position(std::move(position_)) {}
+    MatchPositionSource(std::shared_ptr<const LengthColumnData> column_, std::shared_ptr<MatchPosition> position_,
+                        bool matches_all_)
+        : column(std::move(column_)), position(std::move(position_)), matches_all(matches_all_) {}
 
-    Xapian::doccount get_termfreq_min() const override { return 0; }
+    // Exact when it matches everything, so an AND's bounds and estimate stay its other parts'.
+    Xapian::doccount get_termfreq_min() const override { return matches_all ? column->documents : 0; }
     Xapian::doccount get_termfreq_est() const override { return column->documents; }
     Xapian::doccount get_termfreq_max() const override { return column->documents; }
     void init(const Xapian::Database &) override { did = 0; }
@@ -253,11 +260,12 @@ class MatchPositionSource : public Xapian::PostingSource {
     }
     bool check(Xapian::docid target, double) override {
         position->did = target;
-        return false;
+        if (matches_all) did = target;
+        return matches_all;
     }
     bool at_end() const override { return did >= column->exists.size(); }
     Xapian::docid get_docid() const override { return did; }
-    MatchPositionSource *clone() const override { return new MatchPositionSource(column, position); }
+    MatchPositionSource *clone() const override { return new MatchPositionSource(column, position, matches_all); }
 };
 
 // BM25 as Xapian::BM25Weight() scores it, with its default parameters (k1 = 1,
@@ -339,9 +347,9 @@ class ColumnBM25Weight : public Xapian::Weight {
 };
 
 // Whether `query` holds a phrase or NEAR. Their matching weighs a candidate
-// before its positions are checked, inside the query, before the
-// MatchPositionSource outside it has seen the candidate: they keep Xapian's
-// own length lookups.
+// inside the query, before an OP_AND_MAYBE around it has checked the
+// candidate on its right (Xapian vets a candidate's weight before reading
+// its positions).
 bool positional(const Xapian::Query &query) {
     const auto type = query.get_type();
     if (type == Xapian::Query::OP_PHRASE || type == Xapian::Query::OP_NEAR) return true;
@@ -350,6 +358,46 @@ bool positional(const Xapian::Query &query) {
     }
     return false;
 }
+
+// Whether a filter's unweighted side is terms alone, which count toward
+// neither side of Xapian's percentage.
+bool boolean_terms(const Xapian::Query &query) {
+    switch (query.get_type()) {
+        case Xapian::Query::LEAF_TERM: return true;
+        case Xapian::Query::OP_AND: case Xapian::Query::OP_OR: case Xapian::Query::OP_AND_NOT:
+        case Xapian::Query::OP_XOR: case Xapian::Query::OP_FILTER:
+            for (size_t i = 0; i < query.get_num_subqueries(); ++i) {
+                if (!boolean_terms(query.get_subquery(i))) return false;
+            }
+            return true;
+        default: return false;
+    }
+}
+
+// Whether every document `query` matches holds every weighted term of it:
+// terms joined by AND, phrases and NEAR, filtered by terms. Xapian's
+// percentage scales by the weighted parts the best document matches over
+// those in the query; for such a query that is n / n, and one part more on
+// both sides, (n + 1) / (n + 1), is the same 1.0.
+bool conjunctive(const Xapian::Query &query) {
+    switch (query.get_type()) {
+        case Xapian::Query::LEAF_TERM: return true;
+        case Xapian::Query::OP_AND: case Xapian::Query::OP_PHRASE: case Xapian::Query::OP_NEAR:
+            for (size_t i = 0; i < query.get_num_subqueries(); ++i) {
+                if (!conjunctive(query.get_subquery(i))) return false;
+            }
+            return query.get_num_subqueries() > 0;
+        case Xapian::Query::OP_FILTER:
+            for (size_t i = 1; i < query.get_num_subqueries(); ++i) {
+                if (!boolean_terms(query.get_subquery(i))) return false;
+            }
+            return query.get_num_subqueries() > 0 && conjunctive(query.get_subquery(0));
+        default: return false;
+    }
+}
+
+// Whether cx_enquire_weigh_by_lengths can weigh `query` from a column.
+bool weighable_by_lengths(const Xapian::Query &query) { return !positional(query) || conjunctive(query); }
 
 Xapian::MSetIterator hit_at(const cx_mset *mset, uint32_t index) {
     if (index >= mset->mset.size()) throw Xapian::InvalidArgumentError("no such hit");
@@ -770,9 +818,9 @@ cx_query *cx_query_term(const char *term, size_t len, cx_error **err) {
     return guard(err, [&] { return new cx_query{Xapian::Query(bytes(term, len))}; });
 }
 
-bool cx_query_positional(const cx_query *query, bool *out, cx_error **err) {
+bool cx_query_weighable_by_lengths(const cx_query *query, bool *out, cx_error **err) {
     return guard(err, [&] {
-        *out = positional(query->q);
+        *out = weighable_by_lengths(query->q);
         return true;
     });
 }
@@ -977,12 +1025,21 @@ bool cx_enquire_weigh_by_lengths(cx_enquire *enquire, const cx_length_column *co
                                  cx_error **err) {
     return guard(err, [&] {
         const Xapian::Query query = enquire->enquire.get_query();
-        *applied = !enquire->weighed_by_lengths && column_fits(*column->data, enquire->db) && !positional(query);
+        *applied = !enquire->weighed_by_lengths && column_fits(*column->data, enquire->db) && weighable_by_lengths(query);
         if (!*applied) return true;
         auto position = std::make_shared<MatchPosition>();
-        Xapian::Query source((new MatchPositionSource(column->data, position))->release());
-        enquire->enquire.set_query(Xapian::Query(Xapian::Query::OP_AND_MAYBE, query,
-                                                 Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, source, 0.0)));
+        if (positional(query)) {
+            // Into the AND the phrase filters, as a part weighing 0 that every
+            // document matches: the AND has moved it to a candidate before the
+            // phrase weighs that candidate. It counts as a matched part of the
+            // query, which conjunctive() keeps from changing the percentages.
+            Xapian::Query source((new MatchPositionSource(column->data, position, true))->release());
+            enquire->enquire.set_query(Xapian::Query(Xapian::Query::OP_AND, query, source));
+        } else {
+            Xapian::Query source((new MatchPositionSource(column->data, position, false))->release());
+            enquire->enquire.set_query(Xapian::Query(Xapian::Query::OP_AND_MAYBE, query,
+                                                     Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, source, 0.0)));
+        }
         enquire->enquire.set_weighting_scheme(ColumnBM25Weight(column->data, position));
         enquire->weighed_by_lengths = true;
         return true;

@@ -273,8 +273,9 @@ cx_query *_Nullable cx_query_term(const char *term, size_t len,
                                   cx_error *_Nullable *_Nullable err);
 /** A query that matches every document. */
 cx_query *_Nullable cx_query_match_all(cx_error *_Nullable *_Nullable err);
-/** Whether `query` holds a phrase or NEAR anywhere (see cx_enquire_weigh_by_lengths). */
-bool cx_query_positional(const cx_query *query, bool *out, cx_error *_Nullable *_Nullable err);
+/** Whether cx_enquire_weigh_by_lengths can weigh `query` from a length column: not
+    a phrase or NEAR unless every document the query matches holds all its weighted terms. */
+bool cx_query_weighable_by_lengths(const cx_query *query, bool *out, cx_error *_Nullable *_Nullable err);
 /** Combines `count` subqueries with `op` (CX_OP_*). An empty list gives a
  *  query that matches nothing. */
 cx_query *_Nullable cx_query_combine(int op, const cx_query *_Nonnull const *_Nullable subqueries,

@@ -252,7 +252,7 @@ public final class Searcher {
         // Columns hold one database's document numbers: not for several shards.
         let columnsApply = !hasRemoteShards && (shardDatabases?.count ?? 1) == 1
         var weighedWithoutColumn = false
-        if columnsApply, try !query.isPositional {
+        if columnsApply, try query.isWeighableByLengths {
             if let lengths = try columns.lengthColumn(database: database) {
                 try enquire.weighByLengths(lengths)
             } else {

@@ -23,9 +23,8 @@ public final class Enquire {
     /// default (the same weights, order, counts and percentages), but reads
     /// each document's length from `column` instead of the database. Returns
     /// false, changing nothing, when `column` does not fit this database
-    /// (`LengthColumn.fits`) or the query holds a phrase or NEAR, whose
-    /// matching weighs documents before the column can be told which. A new
-    /// `setQuery` undoes it.
+    /// (`LengthColumn.fits`) or the query is not `Query.isWeighableByLengths`.
+    /// A new `setQuery` undoes it.
     @discardableResult
     public func weighByLengths(_ column: LengthColumn) throws(XapianError) -> Bool {
         var applied = false

@@ -32,12 +32,14 @@ public final class Query {
         self.init(handle: handle)
     }
 
-    /// Whether the query holds a phrase or NEAR anywhere: matching it reads positions.
-    public var isPositional: Bool {
+    /// Whether `Enquire.weighByLengths` can weigh this query from a column:
+    /// false for a phrase or NEAR inside an OR (or any part a document may
+    /// match without), true for everything else.
+    public var isWeighableByLengths: Bool {
         get throws(XapianError) {
-            var positional = false
-            try xapianCheck { cx_query_positional(handle, &positional, $0) }
-            return positional
+            var weighable = false
+            try xapianCheck { cx_query_weighable_by_lengths(handle, &weighable, $0) }
+            return weighable
         }
     }
 

@@ -63,10 +63,11 @@ import QuarryProtocol
         #expect(columns.kindsWithColumns == all)
         #expect(try searcher.search(request).facets == withoutColumns.facets)
         #expect(try searcher.search(request).facetsExact == true)
-        // Every kind of query, weighed by the length column (or, for phrases,
-        // not), answers exactly as a searcher that has no columns.
+        // Every kind of query, weighed by the length column (or, for a phrase
+        // inside an OR, not), answers exactly as a searcher that has no columns.
         let fresh = try Searcher(indexPath: indexPath)
         for query in ["election", "climate sanctions", "referee OR diplomacy", "elect*", "\"the government\"",
+                      "\"the government\" by:\"Ines Moreau\"", "\"the government\" OR climate",
                       "the NOT climate", "by:\"Ines Moreau\" the", "title:election OR the"] {
             for (sort, offset) in [(ResultOrder.relevance, 0), (.relevance, 3), (.date, 0)] {
                 let asked = SearchRequest(query: query, offset: offset, limit: 8, sort: sort, facets: [.type])
