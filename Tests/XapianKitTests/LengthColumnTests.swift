@@ -108,14 +108,13 @@ import XapianKit
         }
     }
 
-    /// Equal counts of the word in documents of different lengths weigh
-    /// differently: the lengths really are read (and BM25 really normalises).
-    @Test func documentsWithTheSameCountOfAWordWeighByTheirLength() throws {
+    /// Documents that each hold "quay" twice and "filler" so many times,
+    /// searched for "quay" with Xapian's lengths and with a column's.
+    func searchQuay(fillers: [UInt32]) throws -> (stock: Outcome, columned: Outcome, weighedByColumn: Bool) {
         try withTemporaryDirectory { directory in
             let path = directory + "/db"
             let writer = try WritableDatabase(path: path)
-            // Lengths 12, 22 and 32: all above BM25's floor of half the average.
-            for filler: UInt32 in [10, 20, 30] {
+            for filler in fillers {
                 let document = try Document()
                 try document.addTerm("quay", wdf: 2)
                 try document.addTerm("filler", wdf: filler)
@@ -124,14 +123,29 @@ import XapianKit
             try writer.commit()
             try writer.close()
             let database = try Database(path: path)
-            let column = try LengthColumn(database: database)
-            let stock = try search(database, try Query(term: "quay"), lengths: nil)
-            let columned = try search(database, try Query(term: "quay"), lengths: column)
-            #expect(columned.weighedByColumn)
-            #expect(columned.outcome == stock.outcome)
-            #expect(columned.outcome.hits.map(\.document) == [1, 2, 3])
-            #expect(Set(columned.outcome.hits.map(\.weight)).count == 3)
+            let columned = try search(database, try Query(term: "quay"), lengths: try LengthColumn(database: database))
+            return (try search(database, try Query(term: "quay"), lengths: nil).outcome, columned.outcome, columned.weighedByColumn)
         }
+    }
+
+    /// Equal counts of the word in documents of different lengths weigh
+    /// differently: the lengths really are read (and BM25 really normalises).
+    @Test func documentsWithTheSameCountOfAWordWeighByTheirLength() throws {
+        // Lengths 12, 22 and 32: all above BM25's floor of half the average.
+        let quay = try searchQuay(fillers: [10, 20, 30])
+        #expect(quay.weighedByColumn)
+        #expect(quay.columned == quay.stock)
+        #expect(quay.columned.hits.map(\.document) == [1, 2, 3])
+        #expect(Set(quay.columned.hits.map(\.weight)).count == 3)
+    }
+
+    /// The column keeps two bytes a document; longer lengths are kept aside
+    /// and must weigh exactly as well.
+    @Test func documentsOfMoreThan65535WordsWeighByTheirWholeLength() throws {
+        let quay = try searchQuay(fillers: [70_000, 100_000, 65_533])
+        #expect(quay.weighedByColumn)
+        #expect(quay.columned == quay.stock)
+        #expect(Set(quay.columned.hits.map(\.weight)).count == 3)
     }
 
     @Test func phrasesInAnORAndColumnsThatDoNotFitAreLeftToXapian() throws {
