@@ -29,8 +29,8 @@ extension QuarryBench {
                 line, then drives it through QuarryClient with 1, 8 and 64 concurrent clients,
                 one connection each, every client closed-loop (next query once the answer is in).
                 With both modes and 1 client, an interleaved run follows: one client passes
-                through the mix alternately in-process and through the daemon, so the two
-                medians compare the same seconds of the machine.
+                through the mix in-process and through the daemon by turns (a whole pass at a
+                time, ABBA), so the two medians compare the same seconds of the machine.
                 Latencies are exact percentiles of sorted arrays.
                 """)
 
@@ -429,19 +429,25 @@ enum QueryBenchmark {
                 results.append(try await InProcessRunner.run(index: index, mix: mix, threads: threads, budget: budget))
             }
         }
+        // Each client count, then (with both modes at 1 client) the interleaved run.
+        let interleaved = inProcess && clients.contains(1)
+        func daemonModes(socket: String, serverThreads: Int, label: String) async throws(BenchError) -> [ModeResult] {
+            var modes: [ModeResult] = []
+            for count in clients {
+                note("\(label), \(count) client\(count == 1 ? "" : "s")…")
+                modes.append(try await DaemonRunner.run(socket: socket, mix: mix, clients: count, serverThreads: serverThreads,
+                                                        budget: budget, onPool: clientsOnPool))
+            }
+            if interleaved {
+                note("in-process and \(label), interleaved…")
+                modes += try await InterleavedRunner.run(index: index, socket: socket, mix: mix, serverThreads: serverThreads,
+                                                         budget: budget)
+            }
+            return modes
+        }
         if daemon, let socket {
             // Someone else's daemon: its thread count is not ours to know.
-            for count in clients {
-                note("daemon at \(socket), \(count) client\(count == 1 ? "" : "s")…")
-                results.append(try await DaemonRunner.run(socket: socket, mix: mix, clients: count,
-                                                          serverThreads: daemonThreads ?? 0, budget: budget,
-                                                          onPool: clientsOnPool))
-            }
-            if inProcess && clients.contains(1) {
-                note("in-process and daemon, interleaved…")
-                results += try await InterleavedRunner.run(index: index, socket: socket, mix: mix,
-                                                           serverThreads: daemonThreads ?? 0, budget: budget)
-            }
+            results += try await daemonModes(socket: socket, serverThreads: daemonThreads ?? 0, label: "daemon at \(socket)")
         } else if daemon {
             let binary = quarryPath ?? executableDirectory() + "/quarry"
             guard FileManager.default.isExecutableFile(atPath: binary) else {
@@ -449,37 +455,19 @@ enum QueryBenchmark {
             }
             let threads = daemonThreads ?? cores
             let server = try await DaemonProcess.start(quarry: binary, index: index, threads: threads)
-            let interleaved = inProcess && clients.contains(1)
-            for count in clients + (interleaved ? [0] : []) {
-                // 0: the interleaved run, after the others.
-                note(count == 0 ? "in-process and daemon, interleaved…" : "daemon, \(count) client\(count == 1 ? "" : "s")…")
-                let outcome: Result<[ModeResult], BenchError>
-                do {
-                    if count == 0 {
-                        outcome = .success(try await InterleavedRunner.run(index: index, socket: server.socketPath, mix: mix,
-                                                                           serverThreads: threads, budget: budget))
-                    } else {
-                        outcome = .success([try await DaemonRunner.run(socket: server.socketPath, mix: mix, clients: count,
-                                                                       serverThreads: threads, budget: budget,
-                                                                       onPool: clientsOnPool)])
-                    }
-                } catch {
-                    outcome = .failure(error)
-                }
-                switch outcome {
-                case .success(let modes): results += modes
-                case .failure(let error):
-                    let state = server.process.isRunning
-                        ? "the daemon is still running"
-                        : "the daemon exited with status \(server.process.terminationStatus)"
-                    let socketThere = FileManager.default.fileExists(atPath: server.socketPath)
-                    server.stop()
-                    throw BenchError("""
-                        \(error.message)
-                        (\(state); its socket \(socketThere ? "is" : "is not") at \(server.socketPath)); its log ends with:
-                        \(server.log.suffix(3000))
-                        """)
-                }
+            do {
+                results += try await daemonModes(socket: server.socketPath, serverThreads: threads, label: "daemon")
+            } catch {
+                let state = server.process.isRunning
+                    ? "the daemon is still running"
+                    : "the daemon exited with status \(server.process.terminationStatus)"
+                let socketThere = FileManager.default.fileExists(atPath: server.socketPath)
+                server.stop()
+                throw BenchError("""
+                    \(error.message)
+                    (\(state); its socket \(socketThere ? "is" : "is not") at \(server.socketPath)); its log ends with:
+                    \(server.log.suffix(3000))
+                    """)
             }
             let status = server.stop()
             if status != 0 { note("note: the daemon exited with status \(status):\n\(server.log.suffix(2000))") }
