@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <iterator>
 #include <limits>
 #include <memory>
@@ -183,6 +184,9 @@ std::string range_prefix(const char *field) { return *field ? std::string(field)
 class ColumnValueCountSpy : public Xapian::ValueCountMatchSpy {
     std::shared_ptr<const FacetColumnData> column;
     std::vector<Xapian::doccount> counts;
+    // How many of the most frequent values were last handed to Xapian's map
+    // (0: none yet; SIZE_MAX: all).
+    size_t published = 0;
 
   public:
     explicit ColumnValueCountSpy(std::shared_ptr<const FacetColumnData> column_)
@@ -194,11 +198,32 @@ class ColumnValueCountSpy : public Xapian::ValueCountMatchSpy {
         if (did < column->ordinals.size()) ++counts[column->ordinals[did]];
     }
 
-    void publish() {
+    // Fills Xapian's map of value to count enough for its `top` most frequent
+    // (0: every value), from which ValueCountMatchSpy picks them by count,
+    // ties by value: every value counted at least as often as the top-th is
+    // there, so its pick is the one it would make from all of them. Filling
+    // the map with every one of an author facet's thousands of values, to
+    // read ten, cost more than the counting.
+    void publish(size_t top) {
+        const size_t wanted = top == 0 ? SIZE_MAX : top;
+        if (published >= wanted) return;
+        Xapian::doccount least = 1;
+        if (top != 0) {
+            std::vector<Xapian::doccount> seen;
+            for (size_t ordinal = 1; ordinal < counts.size(); ++ordinal) {
+                if (counts[ordinal]) seen.push_back(counts[ordinal]);
+            }
+            if (seen.size() > top) {
+                std::nth_element(seen.begin(), seen.begin() + static_cast<std::ptrdiff_t>(top - 1), seen.end(),
+                                 std::greater<Xapian::doccount>());
+                least = seen[top - 1];
+            }
+        }
         internal->values.clear();
         for (size_t ordinal = 1; ordinal < counts.size(); ++ordinal) {
-            if (counts[ordinal]) internal->values.emplace(column->names[ordinal], counts[ordinal]);
+            if (counts[ordinal] >= least) internal->values.emplace(column->names[ordinal], counts[ordinal]);
         }
+        published = wanted;
     }
 
     Xapian::MatchSpy *clone() const override { return new ColumnValueCountSpy(column); }
@@ -220,9 +245,11 @@ template <class Column> std::shared_ptr<Column> new_column(const Xapian::Databas
     return column;
 }
 
-Xapian::ValueCountMatchSpy &facet(cx_enquire *enquire, size_t index) {
+// Facet `index` of `enquire`, ready to give its `top` most frequent values
+// (0: all of them).
+Xapian::ValueCountMatchSpy &facet(cx_enquire *enquire, size_t index, size_t top) {
     if (index >= enquire->spies.size()) throw Xapian::InvalidArgumentError("no such facet");
-    if (auto *spy = dynamic_cast<ColumnValueCountSpy *>(enquire->spies[index])) spy->publish();
+    if (auto *spy = dynamic_cast<ColumnValueCountSpy *>(enquire->spies[index])) spy->publish(top);
     return *enquire->spies[index];
 }
 
@@ -1140,7 +1167,7 @@ bool cx_enquire_add_facet(cx_enquire *enquire, uint32_t slot, const cx_facet_col
 
 cx_termlist *cx_enquire_facet_values(cx_enquire *enquire, size_t index, size_t max, cx_error **err) {
     return guard(err, [&] {
-        const Xapian::ValueCountMatchSpy &spy = facet(enquire, index);
+        const Xapian::ValueCountMatchSpy &spy = facet(enquire, index, max);
         // top_values_begin() reserves `max` entries, so never ask for more than exist.
         const auto distinct = static_cast<size_t>(std::distance(spy.values_begin(), spy.values_end()));
         const size_t n = max ? std::min(max, distinct) : distinct;
@@ -1151,7 +1178,8 @@ cx_termlist *cx_enquire_facet_values(cx_enquire *enquire, size_t index, size_t m
 
 bool cx_enquire_facet_total(cx_enquire *enquire, size_t index, uint64_t *out, cx_error **err) {
     return guard(err, [&] {
-        *out = facet(enquire, index).get_total();
+        if (index >= enquire->spies.size()) throw Xapian::InvalidArgumentError("no such facet");
+        *out = enquire->spies[index]->get_total();
         return true;
     });
 }

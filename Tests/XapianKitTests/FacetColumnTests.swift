@@ -52,9 +52,11 @@ import XapianKit
         try enquire.setQuery(try Query(term: term))
         try enquire.addFacet(slot: 0, column: column)
         _ = try enquire.mset(offset: 0, limit: 10, checkAtLeast: checkAtLeast)
+        // The top five first: a column's spy then hands Xapian only the values
+        // that can be among them (many tie: the values are squares mod 37).
+        let top = try enquire.facetValues(slot: 0, max: 5).map(\.term)
         let all = try enquire.facetValues(slot: 0)
-        return (Dictionary(uniqueKeysWithValues: all.map { ($0.term, $0.count) }),
-                try enquire.facetValues(slot: 0, max: 5).map(\.term), try enquire.facetTotal(slot: 0))
+        return (Dictionary(uniqueKeysWithValues: all.map { ($0.term, $0.count) }), top, try enquire.facetTotal(slot: 0))
     }
 
     @Test(arguments: ["all", "even", "sparse"])
