@@ -203,7 +203,7 @@ class ColumnValueCountSpy : public Xapian::ValueCountMatchSpy {
     // ties by value: every value counted at least as often as the top-th is
     // there, so its pick is the one it would make from all of them. Filling
     // the map with every one of an author facet's thousands of values, to
-    // read ten, cost more than the counting.
+    // read a hundred, cost more than the counting.
     void publish(size_t top) {
         const size_t wanted = top == 0 ? SIZE_MAX : top;
         if (published >= wanted) return;
