@@ -382,6 +382,16 @@ struct WorkerSamples: Sendable {
     var kinds: [String] = []
     var errors = 0
     var firstError: String?
+
+    mutating func answered(_ query: MixQuery, in seconds: Double) {
+        latencies.append(seconds)
+        kinds.append(query.kind)
+    }
+
+    mutating func failed(_ query: MixQuery, _ error: String) {
+        errors += 1
+        if firstError == nil { firstError = "\(query.query): \(error)" }
+    }
 }
 
 func combine(_ mode: String, clients: Int, threads: Int, seconds elapsed: Double, _ workers: [WorkerSamples]) -> ModeResult {
@@ -511,11 +521,9 @@ enum InProcessRunner {
                             let begin = clock.now
                             do throws(QuarryError) {
                                 _ = try searcher.search(query.request)
-                                samples.latencies.append(seconds(clock.now - begin))
-                                samples.kinds.append(query.kind)
+                                samples.answered(query, in: seconds(clock.now - begin))
                             } catch {
-                                samples.errors += 1
-                                if samples.firstError == nil { samples.firstError = "\(query.query): \(error.message)" }
+                                samples.failed(query, error.message)
                             }
                             done += 1
                         }
@@ -598,11 +606,9 @@ enum DaemonRunner {
                         let begin = clock.now
                         do {
                             _ = try await client.search(query.request)
-                            samples.latencies.append(seconds(clock.now - begin))
-                            samples.kinds.append(query.kind)
+                            samples.answered(query, in: seconds(clock.now - begin))
                         } catch {
-                            samples.errors += 1
-                            if samples.firstError == nil { samples.firstError = "\(query.query): \(error)" }
+                            samples.failed(query, "\(error)")
                         }
                         done += 1
                     }
@@ -633,6 +639,12 @@ enum InterleavedRunner {
     static func run(
         index: String, socket: String, mix: QueryMix, serverThreads: Int, budget: RunBudget
     ) async throws(BenchError) -> [ModeResult] {
+        let local: QueueSearcher
+        do {
+            local = try QueueSearcher(index: index)
+        } catch {
+            throw BenchError("cannot open the index at '\(index)': \(error.message)")
+        }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let client: QuarryClient
         do {
@@ -642,18 +654,10 @@ enum InterleavedRunner {
             throw BenchError("cannot connect to the daemon: \(error)")
         }
         let queries = mix.queries
-        let task = Task(executorPreference: client.executor) { () async -> Result<(WorkerSamples, WorkerSamples, Double), BenchError> in
-            // The Searcher blocks this task's thread, the client's event loop,
-            // while it searches: nothing else is waiting on that loop then.
-            let searcher: Searcher
-            do throws(QuarryError) {
-                searcher = try Searcher(indexPath: index, columns: SearchColumns())
-            } catch {
-                return .failure(BenchError("cannot open the index at '\(index)': \(error.message)"))
-            }
+        let task = Task(executorPreference: client.executor) { () async -> ([WorkerSamples], Double) in
             // Warm-up pass of both, untimed.
             for query in queries {
-                _ = try? searcher.search(query.request)
+                _ = await local.search(query.request)
                 _ = try? await client.search(query.request)
             }
             let clock = ContinuousClock()
@@ -674,33 +678,61 @@ enum InterleavedRunner {
                         if done >= quota { break timed }
                         if let deadline, clock.now >= deadline { break timed }
                         let query = queries[(group * block + offset) % queries.count]
-                        let side = daemonTurn ? 1 : 0
-                        let begin = clock.now
-                        do {
-                            if daemonTurn {
+                        if daemonTurn {
+                            let begin = clock.now
+                            do {
                                 _ = try await client.search(query.request)
-                            } else {
-                                _ = try searcher.search(query.request)
+                                samples[1].answered(query, in: seconds(clock.now - begin))
+                            } catch {
+                                samples[1].failed(query, "\(error)")
                             }
-                            samples[side].latencies.append(seconds(clock.now - begin))
-                            samples[side].kinds.append(query.kind)
-                        } catch {
-                            samples[side].errors += 1
-                            if samples[side].firstError == nil { samples[side].firstError = "\(query.query): \(error)" }
+                        } else {
+                            switch await local.search(query.request) {
+                            case .success(let took): samples[0].answered(query, in: took)
+                            case .failure(let error): samples[0].failed(query, error.message)
+                            }
                         }
                         done += 1
                     }
                 }
                 group += 1
             }
-            return .success((samples[0], samples[1], seconds(clock.now - start)))
+            return (samples, seconds(clock.now - start))
         }
-        let outcome = await task.value
+        let (samples, elapsed) = await task.value
         await client.close()
         try? await group.shutdownGracefully()
-        let (local, remote, elapsed) = try outcome.get()
-        return [combine(inProcessMode, clients: 1, threads: 1, seconds: elapsed, [local]),
-                combine(daemonMode, clients: 1, threads: serverThreads, seconds: elapsed, [remote])]
+        return [combine(inProcessMode, clients: 1, threads: 1, seconds: elapsed, [samples[0]]),
+                combine(daemonMode, clients: 1, threads: serverThreads, seconds: elapsed, [samples[1]])]
+    }
+}
+
+/// A Searcher on a serial queue of its own: a search blocks, so it runs
+/// neither on an event loop nor on Swift's cooperative pool. Each search is
+/// timed on the queue, without the hand-over to it and back.
+final class QueueSearcher: @unchecked Sendable {
+    // @unchecked: `searcher` is only used on `queue`, one search at a time.
+    private let queue = DispatchQueue(label: "quarry-bench.interleaved-searcher")
+    private let searcher: Searcher
+
+    init(index: String) throws(QuarryError) {
+        searcher = try Searcher(indexPath: index)
+    }
+
+    /// The seconds `request` took, or why it failed.
+    func search(_ request: SearchRequest) async -> Result<Double, QuarryError> {
+        await withCheckedContinuation { continuation in
+            queue.async { [self] in
+                let clock = ContinuousClock()
+                let begin = clock.now
+                do throws(QuarryError) {
+                    _ = try searcher.search(request)
+                    continuation.resume(returning: .success(seconds(clock.now - begin)))
+                } catch {
+                    continuation.resume(returning: .failure(error))
+                }
+            }
+        }
     }
 }
 
