@@ -30,7 +30,8 @@ public final class QuarryServer: Service {
         let metrics = ServerMetrics()
         let pool = SearcherPool(
             indexPath: configuration.indexPath, threads: configuration.searcherThreads,
-            limits: configuration.searchLimits, maxQueued: configuration.maxQueuedRequests, logger: logger)
+            limits: configuration.searchLimits, maxQueued: configuration.maxQueuedRequests,
+            poll: configuration.idlePoll, logger: logger)
         pool.start()
         defer { pool.shutdown() }
         let dispatcher = RequestDispatcher(pool: pool, metrics: metrics, logger: logger)

@@ -47,10 +47,16 @@ extension Quarry {
         @Option(help: ArgumentHelp("Close connections silent this many seconds (0: never).", valueName: "seconds"))
         var idleTimeout = 300.0
 
+        @Option(help: ArgumentHelp(
+            "Microseconds a searcher thread without work stays awake for the next request (0: sleep at once).",
+            valueName: "µs"))
+        var idlePoll = 300
+
         func validate() throws {
             guard UInt32(socketMode, radix: 8).map({ $0 <= 0o777 }) == true else {
                 throw ValidationError("--socket-mode must be octal permission bits such as 0600 or 0660, not '\(socketMode)'")
             }
+            guard (0...1_000_000).contains(idlePoll) else { throw ValidationError("--idle-poll must be 0 to 1000000 microseconds") }
             guard maxLineBytes >= 1024 else { throw ValidationError("--max-line-bytes must be at least 1024") }
             guard maxConnections >= 1, maxInFlight >= 1, maxLimit >= 1 else {
                 throw ValidationError("--max-connections, --max-in-flight and --max-limit must be at least 1")
@@ -70,6 +76,7 @@ extension Quarry {
             configuration.maxConnections = maxConnections
             configuration.maxInFlightPerConnection = maxInFlight
             configuration.idleTimeout = idleTimeout
+            configuration.idlePoll = .microseconds(idlePoll)
             configuration.searchLimits.maxLimit = maxLimit
             configuration.searchLimits.timeLimit = queryTimeout
             try socket.createParentDirectory()
