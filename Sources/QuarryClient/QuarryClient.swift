@@ -90,7 +90,7 @@ public final class QuarryClient: Sendable {
     }
 
     public func search(_ request: SearchRequest) async throws(QuarryClientError) -> SearchResponse {
-        try await call(method: RPCMethod.search.rawValue, request, reading: SearchResponse.init(reading:))
+        try await call(method: RPCMethod.search.rawValue, request, writing: request.write(to:), reading: SearchResponse.init(reading:))
     }
 
     public func get(id: String) async throws(QuarryClientError) -> GetResult {
@@ -121,30 +121,51 @@ public final class QuarryClient: Sendable {
     public func call<Params: Codable & Sendable, Result: Codable & Sendable>(
         method: String, _ params: Params, as: Result.Type = Result.self
     ) async throws(QuarryClientError) -> Result {
-        try await call(method: method, params, reading: nil)
+        try await call(method: method, params, writing: nil, reading: nil)
     }
 
+    /// `writing`: writes the params with `JSONWriter` instead of `JSONEncoder`;
     /// `reading`: a `JSONReader` for the result, tried before `JSONDecoder`,
     /// which then only reads what it could not (error replies among them).
     private func call<Params: Codable & Sendable, Result: Codable & Sendable>(
-        method: String, _ params: Params, reading: ((inout JSONReader) throws(JSONReader.Failure) -> Result)?
+        method: String, _ params: Params, writing: ((inout JSONWriter) -> Void)?,
+        reading: ((inout JSONReader) throws(JSONReader.Failure) -> Result)?
     ) async throws(QuarryClientError) -> Result {
         let id = nextID.withLockedValue { value in
             defer { value += 1 }
             return value
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        var line: Data
-        do {
-            line = try encoder.encode(RPCRequest(id: .number(id), method: method, params: params))
-        } catch {
-            throw .protocolViolation("the request could not be encoded: \(error)")
+        let line: ByteBuffer
+        if let writing {
+            var json = JSONWriter(capacity: 256)
+            json.object { json in
+                json.key("jsonrpc")
+                json.string("2.0")
+                json.key("id")
+                json.number(id)
+                json.key("method")
+                json.string(method)
+                json.key("params")
+                writing(&json)
+            }
+            var buffer = ByteBuffer(bytes: json.bytes)
+            buffer.writeInteger(UInt8(ascii: "\n"))
+            line = buffer
+        } else {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.withoutEscapingSlashes]
+            var bytes: Data
+            do {
+                bytes = try encoder.encode(RPCRequest(id: .number(id), method: method, params: params))
+            } catch {
+                throw .protocolViolation("the request could not be encoded: \(error)")
+            }
+            bytes.append(UInt8(ascii: "\n"))
+            line = ByteBuffer(bytes: bytes)
         }
-        line.append(UInt8(ascii: "\n"))
         let reply: ByteBuffer
         do {
-            reply = try await handler.send(ByteBuffer(bytes: line), on: channel).get()
+            reply = try await handler.send(line, on: channel).get()
         } catch {
             throw .connection("the connection to the daemon broke: \(error)")
         }

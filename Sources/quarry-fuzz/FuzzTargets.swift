@@ -14,7 +14,8 @@ enum FuzzTarget: String, CaseIterable {
     case json
     /// A `.jsonl` file, one article object per line.
     case jsonl
-    /// A request line: `RequestParser.parse`, then the limits a searcher checks.
+    /// A request line: `RequestParser.parse`, then the limits a searcher
+    /// checks; a search its `JSONReader` path takes is checked against `JSONDecoder`.
     case protocolLine = "protocol"
     /// A query string and options derived from the input, searched on a small
     /// index built from Corpus/ at startup.
@@ -49,6 +50,12 @@ enum FuzzTarget: String, CaseIterable {
     /// the validation every searcher applies before touching Xapian.
     private static func request(_ bytes: [UInt8]) {
         let (id, result) = RequestParser.parse(Data(bytes))
+        if case .success(.search) = result, let read = RequestParser.readSearch(Data(bytes)) {
+            // What the fast path took, the decoder must read alike.
+            let decoded = RequestParser.decode(Data(bytes))
+            agree(read.id, decoded.id)
+            agree(ParsedRequest.search(read.request), try? decoded.request.get())
+        }
         let limits = SearchLimits()
         switch result {
         case .success(.search(let search)): check { () throws(QuarryError) in try limits.validate(search) }

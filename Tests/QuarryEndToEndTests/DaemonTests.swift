@@ -90,6 +90,31 @@ struct DaemonTests {
         daemon.stop()
     }
 
+    /// The daemon reads plain search requests on a fast path and anything
+    /// else with `JSONDecoder`: however a client writes the same search, it
+    /// gets the same page.
+    @Test func aSearchWrittenAnyWayJSONAllowsGetsTheSamePage() throws {
+        let daemon = try Daemon(index: try SharedIndex.path())
+        let connection = try RawConnection(path: daemon.socketPath)
+        let lines = [
+            #"{"jsonrpc":"2.0","id":1,"method":"search","params":{"query":"\"climate change\" OR sanction*","limit":5,"facets":["author"]}}"#,
+            #" { "params" : { "facets" : [ "author" ] , "limit" : 5 , "query" : "\u0022climate change\" OR sanction*" } , "method" : "search" , "id" : 2 , "jsonrpc" : "2.0" } "#,
+            #"{"jsonrpc":"2.0","id":"three","method":"search","params":{"query":"\"climate change\" OR sanction*","limit":5,"facets":["author"],"type":null,"offset":0,"sort":"relevance"}}"#,
+            // Members the daemon does not know are skipped, by JSONDecoder.
+            #"{"jsonrpc":"2.0","id":4,"method":"search","params":{"query":"\"climate change\" OR sanction*","limit":5,"facets":["author"],"later":{"x":[1]}},"trace":true}"#,
+        ]
+        var pages: [NSDictionary] = []
+        for line in lines {
+            try connection.send(line + "\n")
+            let reply = try #require(try connection.readReply(), "no reply to \(line)")
+            pages.append(try #require(reply["result"] as? NSDictionary, "\(line) → \(reply)"))
+        }
+        #expect(((pages[0]["hits"] as? [Any])?.count ?? 0) == 5)
+        #expect(pages[0]["facets"] != nil)
+        for page in pages.dropFirst() { #expect(page == pages[0]) }
+        daemon.stop()
+    }
+
     @Test func sixtyFourClientsPipeliningTwoHundredRequestsEachGetEveryReplyInOrder() async throws {
         let daemon = try Daemon(index: try SharedIndex.path())
         // Each query's whole page from one plain call, read by JSONDecoder (the
