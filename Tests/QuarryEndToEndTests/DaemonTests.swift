@@ -170,6 +170,47 @@ struct DaemonTests {
         #expect(daemon.stop() == 0)
     }
 
+    /// A searcher thread that has answered stays awake for `--idle-poll`
+    /// before it sleeps, and a request queued meanwhile wakes no one: however
+    /// long the poll, from none to one that ends while requests arrive to one
+    /// that outlasts the gaps, every request must be answered.
+    @Test(arguments: ["0", "5", "300"])
+    func everyRequestIsAnsweredHoweverLongIdleThreadsPoll(poll: String) async throws {
+        let daemon = try Daemon(index: try SharedIndex.path(), arguments: ["--idle-poll", poll, "--threads", "2"])
+        let queries = ["diplomacy", "sanctions", "election", "climate"]
+        let probe = try await QuarryClient.connect(socketPath: daemon.socketPath)
+        var expected: [String: SearchResponse] = [:]
+        for query in queries { expected[query] = try await probe.search(SearchRequest(query: query, limit: 3)) }
+        await probe.close()
+        let answers = expected
+        let wrong = try await withThrowingTaskGroup(of: Int.self) { group in
+            for clientNumber in 0..<12 {
+                group.addTask {
+                    // One request at a time: each client's next request comes as the
+                    // thread that answered it is polling or falling asleep.
+                    let client = try await QuarryClient.connect(socketPath: daemon.socketPath)
+                    var wrong = 0
+                    for number in 0..<60 {
+                        let query = queries[(clientNumber + number) % queries.count]
+                        if try await client.search(SearchRequest(query: query, limit: 3)) != answers[query] { wrong += 1 }
+                    }
+                    await client.close()
+                    return wrong
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(wrong == 0)
+        #expect(daemon.stop() == 0)
+    }
+
+    @Test func anIdlePollOutOfRangeIsRefusedByName() throws {
+        let refused = try quarry(["serve", "--index", try SharedIndex.path(), "--socket", try shortTemporaryDirectory() + "/q.sock",
+                                  "--idle-poll", "2000000"])
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("--idle-poll must be 0 to 1000000 microseconds"))
+    }
+
     /// A task on the connection's executor that closes the client goes on
     /// running: its next resumption must not be queued on the loop being shut
     /// down, where NIO drops it and the task would hang.
