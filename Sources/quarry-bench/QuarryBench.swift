@@ -9,6 +9,6 @@ struct QuarryBench: ParsableCommand {
             Build it in release mode (swift build -c release --product quarry-bench): the
             generator is meant to write hundreds of thousands of articles quickly.
             """,
-        subcommands: [Generate.self, Index.self, Query.self, Compare.self]
+        subcommands: [Generate.self, Index.self, Query.self, Compare.self, JSON.self]
     )
 }

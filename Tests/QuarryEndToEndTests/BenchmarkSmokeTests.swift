@@ -181,5 +181,15 @@ import Testing
             #expect((latency?["count"] as? Int ?? 0) > 0)
             #expect((latency?["p50Ms"] as? Double ?? 0) <= (latency?["p99Ms"] as? Double ?? 0))
         }
+
+        // The JSON steps, each with a figure both ways.
+        let json = try Self.bench(["json", "--index", index, "--rounds", "2"])
+        #expect(json.status == 0, "\(json.stderr)")
+        let text = String(decoding: json.stdout, as: UTF8.self)
+        for step in ["write the request (client)", "read the request (daemon)", "write the page (daemon)", "read the page (client)"] {
+            let cells = row(step, in: text) ?? []
+            #expect(cells.count == 3 && cells.allSatisfy { Double($0.trimmingCharacters(in: CharacterSet(charactersIn: "×"))) ?? 0 > 0 },
+                    "\(step): \(cells) in\n\(text)")
+        }
     }
 }
