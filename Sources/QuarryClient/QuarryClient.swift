@@ -137,18 +137,7 @@ public final class QuarryClient: Sendable {
         }
         let line: ByteBuffer
         if let writing {
-            var json = JSONWriter(capacity: 256)
-            json.object { json in
-                json.key("jsonrpc")
-                json.string("2.0")
-                json.key("id")
-                json.number(id)
-                json.key("method")
-                json.string(method)
-                json.key("params")
-                writing(&json)
-            }
-            var buffer = ByteBuffer(bytes: json.bytes)
+            var buffer = ByteBuffer(bytes: JSONWriter.request(id: id, method: method, params: writing))
             buffer.writeInteger(UInt8(ascii: "\n"))
             line = buffer
         } else {

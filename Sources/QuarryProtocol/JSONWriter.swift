@@ -105,6 +105,23 @@ public struct JSONWriter {
 }
 
 extension JSONWriter {
+    /// A JSON-RPC request as QuarryClient sends it (without the newline),
+    /// its params written by `params`.
+    public static func request(id: Int64, method: String, params: (inout JSONWriter) -> Void) -> [UInt8] {
+        var json = JSONWriter(capacity: 256)
+        json.object { json in
+            json.key("jsonrpc")
+            json.string("2.0")
+            json.key("id")
+            json.number(id)
+            json.key("method")
+            json.string(method)
+            json.key("params")
+            params(&json)
+        }
+        return json.bytes
+    }
+
     mutating func member(_ name: String, _ value: String?) {
         guard let value else { return }
         key(name)

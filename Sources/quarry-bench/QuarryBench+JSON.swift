@@ -41,11 +41,10 @@ extension QuarryBench {
                     do { page = try searcher.search(query.request) } catch {
                         throw BenchError("the query '\(query.query)' failed: \(error.message)")
                     }
-                    var request = JSONWriter(capacity: 256)
-                    Self.writeRequest(query.request, to: &request)
+                    let request = query.request
                     var pageJSON = JSONWriter()
                     page.write(to: &pageJSON)
-                    cases.append((Data(request.bytes), try JSONEncoder().encode(RPCRequest(id: .number(1), method: "search", params: query.request)),
+                    cases.append((Data(JSONWriter.request(id: 1, method: "search", params: request.write(to:))), try JSONEncoder().encode(RPCRequest(id: .number(1), method: "search", params: query.request)),
                                   page, Data(pageJSON.bytes)))
                 }
                 let rounds = max(1, rounds)
@@ -60,7 +59,7 @@ extension QuarryBench {
                 let decoder = JSONDecoder()
                 let rows: [(String, Double, Double)] = [
                     ("write the request (client)",
-                     microseconds { var json = JSONWriter(capacity: 256); Self.writeRequest(mix.queries[$0].request, to: &json) },
+                     microseconds { _ = JSONWriter.request(id: 1, method: "search", params: mix.queries[$0].request.write(to:)) },
                      try microseconds { _ = try encoder.encode(RPCRequest(id: .number(1), method: "search", params: mix.queries[$0].request)) }),
                     ("read the request (daemon)",
                      microseconds { _ = RequestParser.parse(cases[$0].line) },
@@ -83,20 +82,6 @@ extension QuarryBench {
             } catch let error as BenchError {
                 report(error)
                 throw ExitCode.failure
-            }
-        }
-
-        /// The request line as QuarryClient writes it.
-        static func writeRequest(_ request: SearchRequest, to json: inout JSONWriter) {
-            json.object { json in
-                json.key("jsonrpc")
-                json.string("2.0")
-                json.key("id")
-                json.number(1)
-                json.key("method")
-                json.string("search")
-                json.key("params")
-                request.write(to: &json)
             }
         }
     }
