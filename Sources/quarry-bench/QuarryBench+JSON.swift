@@ -44,8 +44,9 @@ extension QuarryBench {
                     let request = query.request
                     var pageJSON = JSONWriter()
                     page.write(to: &pageJSON)
-                    cases.append((Data(JSONWriter.request(id: 1, method: "search", params: request.write(to:))), try JSONEncoder().encode(RPCRequest(id: .number(1), method: "search", params: query.request)),
-                                  page, Data(pageJSON.bytes)))
+                    cases.append((line: Data(JSONWriter.request(id: 1, method: "search", params: request.write(to:))),
+                                  encoderLine: try JSONEncoder().encode(RPCRequest(id: .number(1), method: "search", params: request)),
+                                  page: page, pageBytes: Data(pageJSON.bytes)))
                 }
                 let rounds = max(1, rounds)
                 func microseconds(_ body: (Int) throws -> Void) rethrows -> Double {
