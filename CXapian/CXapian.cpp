@@ -245,12 +245,17 @@ template <class Column> std::shared_ptr<Column> new_column(const Xapian::Databas
     return column;
 }
 
+Xapian::ValueCountMatchSpy &facet(cx_enquire *enquire, size_t index) {
+    if (index >= enquire->spies.size()) throw Xapian::InvalidArgumentError("no such facet");
+    return *enquire->spies[index];
+}
+
 // Facet `index` of `enquire`, ready to give its `top` most frequent values
 // (0: all of them).
 Xapian::ValueCountMatchSpy &facet(cx_enquire *enquire, size_t index, size_t top) {
-    if (index >= enquire->spies.size()) throw Xapian::InvalidArgumentError("no such facet");
-    if (auto *spy = dynamic_cast<ColumnValueCountSpy *>(enquire->spies[index])) spy->publish(top);
-    return *enquire->spies[index];
+    Xapian::ValueCountMatchSpy &spy = facet(enquire, index);
+    if (auto *column = dynamic_cast<ColumnValueCountSpy *>(&spy)) column->publish(top);
+    return spy;
 }
 
 // Where the match is: the document it is about to weigh. Written by a
@@ -1178,8 +1183,8 @@ cx_termlist *cx_enquire_facet_values(cx_enquire *enquire, size_t index, size_t m
 
 bool cx_enquire_facet_total(cx_enquire *enquire, size_t index, uint64_t *out, cx_error **err) {
     return guard(err, [&] {
-        if (index >= enquire->spies.size()) throw Xapian::InvalidArgumentError("no such facet");
-        *out = enquire->spies[index]->get_total();
+        // The total needs no values handed over.
+        *out = facet(enquire, index).get_total();
         return true;
     });
 }

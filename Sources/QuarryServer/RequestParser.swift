@@ -28,7 +28,8 @@ public enum RequestParser {
 
     /// `parse` with `JSONDecoder` alone, on text already known to be UTF-8:
     /// what `parse` does with anything but a plain search request. Public so
-    /// the fuzzer can check that both ways read a search alike.
+    /// the fuzzer can check that both ways read a search alike, and
+    /// `quarry-bench json` can time the two.
     public static func decode(_ data: Data) -> (id: RPCID?, request: Result<ParsedRequest, RPCError>) {
         // One decode: the envelope's fields first, then the params of the method it names.
         let request: Request
