@@ -87,6 +87,10 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
+            name: "QuarryServerTests",
+            dependencies: ["QuarryServer", "QuarryCore", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
             name: "QuarryEndToEndTests",
             // XapianKit reads an index a killed `quarry index` left behind, file records and all.
             dependencies: ["QuarryClient", "QuarryProtocol", "XapianKit"]

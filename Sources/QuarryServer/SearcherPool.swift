@@ -13,8 +13,22 @@ import Synchronization
 /// index cannot be opened (not built yet, removed) the job fails with
 /// `indexNotFound` and the next job tries again.
 final class SearcherPool: @unchecked Sendable {
-    // @unchecked: `jobs`, `stopping` and `idle` are only touched under `condition`.
+    // @unchecked: `jobs`, `head`, `idle`, `stopping`, `running` and every
+    // worker's `job` and `asleep` are only touched under `condition`.
     private typealias Job = @Sendable (Result<Searcher, QuarryError>) -> Void
+
+    /// One searcher thread's mailbox: a job is handed to an idle thread
+    /// directly, so the pool can choose which thread runs it.
+    private final class Worker: @unchecked Sendable {
+        // @unchecked: `job` and `asleep` are guarded by the pool's `condition`.
+        var job: Job?
+        /// Asleep on `wake` (true) rather than polling `look`.
+        var asleep = false
+        /// Set when there is something to look at (a job, or the pool stopping):
+        /// what a polling thread watches, without the lock.
+        let look = Atomic<Bool>(false)
+        let wake = DispatchSemaphore(value: 0)
+    }
 
     let indexPath: String
     private let limits: SearchLimits
@@ -23,19 +37,18 @@ final class SearcherPool: @unchecked Sendable {
     /// One set for all the threads: each column is built once per revision.
     private let columns = SearchColumns()
     private let condition = NSCondition()
+    /// Jobs that came while every thread was busy, oldest first.
     private var jobs: [Job] = []
     private var head = 0
+    /// Threads without work, the one that finished last on top.
+    private var idle: [Worker] = []
     private var stopping = false
     private var running = 0
-    /// Threads polling for the next job (see `poll`) rather than asleep on `condition`.
-    private var polling = 0
-    /// Counts the jobs ever queued: what a polling thread watches, without the lock.
-    private let queued = Atomic<Int>(0)
     private let poll: Duration
     let threadCount: Int
 
     /// `poll`: how long a thread that finds no job waits for one awake before
-    /// it sleeps (see `next()`); zero to sleep at once.
+    /// it sleeps (see `next(for:)`); zero to sleep at once.
     init(indexPath: String, threads: Int, limits: SearchLimits, maxQueued: Int, poll: Duration, logger: Logger) {
         self.indexPath = indexPath
         self.poll = poll
@@ -45,22 +58,40 @@ final class SearcherPool: @unchecked Sendable {
         self.logger = logger
     }
 
+    /// Starts the threads; returns once each waits for work, so the first
+    /// requests find them all idle.
     func start() {
+        condition.lock()
+        running = threadCount
+        condition.unlock()
         for number in 0..<threadCount {
-            let thread = Thread { [self] in work() }
+            let thread = Thread { [self] in work(Worker()) }
             thread.name = "quarry-searcher-\(number)"
             thread.start()
         }
         condition.lock()
-        running = threadCount
+        while idle.count < threadCount && !stopping { condition.wait() }
         condition.unlock()
+    }
+
+    /// Threads waiting for work.
+    var idleThreads: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return idle.count
     }
 
     /// Lets queued jobs finish, then ends the threads and waits for them.
     func shutdown() {
         condition.lock()
         stopping = true
-        condition.broadcast()
+        for worker in idle {
+            worker.look.store(true, ordering: .releasing)
+            if worker.asleep {
+                worker.asleep = false
+                worker.wake.signal()
+            }
+        }
         while running > 0 { condition.wait() }
         condition.unlock()
     }
@@ -72,58 +103,79 @@ final class SearcherPool: @unchecked Sendable {
         if let refusal = enqueue(job) { refused(refusal) }
     }
 
+    /// Hands `job` to the thread that went idle last, or queues it when none is idle.
+    /// Last-idle-first keeps requests that come one at a time on one thread,
+    /// whose searcher and core have the index's hot blocks and columns in
+    /// cache: spread over every thread, the daemon's median at one client
+    /// was about 7 % higher (docs/PERFORMANCE.md, twelfth session).
     private func enqueue(_ job: @escaping Job) -> QuarryError? {
         condition.lock()
+        if stopping {
+            condition.unlock()
+            return QuarryError(.unavailable, "the daemon is shutting down")
+        }
+        if let worker = idle.popLast() {
+            worker.job = job
+            worker.look.store(true, ordering: .releasing)
+            let asleep = worker.asleep
+            worker.asleep = false
+            condition.unlock()
+            // A polling thread sees `look` and takes the job without being woken.
+            if asleep { worker.wake.signal() }
+            return nil
+        }
         defer { condition.unlock() }
-        if stopping { return QuarryError(.unavailable, "the daemon is shutting down") }
         if jobs.count - head >= maxQueued {
             return QuarryError(.overloaded, "the daemon has \(maxQueued) requests waiting; try again shortly")
         }
         jobs.append(job)
-        queued.add(1, ordering: .releasing)
-        // A polling thread takes the job without being woken.
-        if jobs.count - head > polling { condition.signal() }
         return nil
     }
 
-    /// The next job, or nil once the pool stops. A thread that finds none
-    /// first watches `queued` for `poll` before it sleeps: a client that sends
-    /// its next request as soon as it has the answer then finds this thread
-    /// awake, not waiting on a wake-up through the kernel (about 45 µs of
-    /// each request at one client, docs/PERFORMANCE.md, eleventh session).
-    private func next() -> Job? {
+    /// The next job for `worker`'s thread, or nil once the pool stops. A
+    /// thread that finds none first watches its `look` flag for `poll` before
+    /// it sleeps: a client that sends its next request as soon as it has the
+    /// answer then finds this thread awake, not waiting on a wake-up through
+    /// the kernel (about 45 µs of each request at one client,
+    /// docs/PERFORMANCE.md, eleventh session).
+    private func next(for worker: Worker) -> Job? {
         condition.lock()
         defer { condition.unlock() }
-        var polled = poll == .zero
-        while head == jobs.count && !stopping {
-            if polled {
-                condition.wait()
-                continue
+        if head < jobs.count {
+            let job = jobs[head]
+            head += 1
+            // Compact now and then so the queue does not grow forever.
+            if head > 1024 && head * 2 > jobs.count {
+                jobs.removeFirst(head)
+                head = 0
             }
-            polled = true
-            let seen = queued.load(ordering: .acquiring)
-            polling += 1
+            return job
+        }
+        if stopping { return nil }
+        worker.look.store(false, ordering: .relaxed)
+        idle.append(worker)
+        if idle.count == threadCount { condition.broadcast() }  // for `start()`
+        if poll > .zero {
             condition.unlock()
             let clock = ContinuousClock()
             let deadline = clock.now + poll
-            while queued.load(ordering: .acquiring) == seen && clock.now < deadline {}
+            while !worker.look.load(ordering: .acquiring) && clock.now < deadline {}
             condition.lock()
-            polling -= 1
         }
-        guard head < jobs.count else { return nil }
-        let job = jobs[head]
-        head += 1
-        // Compact now and then so the queue does not grow forever.
-        if head > 1024 && head * 2 > jobs.count {
-            jobs.removeFirst(head)
-            head = 0
+        // Handed a job or told to stop only by whoever took it off `idle`.
+        while worker.job == nil && !stopping {
+            worker.asleep = true
+            condition.unlock()
+            worker.wake.wait()
+            condition.lock()
         }
-        return job
+        defer { worker.job = nil }
+        return worker.job
     }
 
-    private func work() {
+    private func work(_ worker: Worker) {
         var searcher: Searcher?
-        while let job = next() {
+        while let job = next(for: worker) {
             job(prepared(&searcher))
         }
         condition.lock()

@@ -1,0 +1,96 @@
+import Foundation
+import Logging
+import QuarryCore
+@testable import QuarryServer
+import Synchronization
+import Testing
+
+/// Which searcher thread runs a request decides whose caches it finds warm;
+/// these tests hold the pool to its choice (docs/PERFORMANCE.md, twelfth session).
+@Suite struct SearcherPoolTests {
+    /// A pool over an index that does not exist: every job still runs, handed
+    /// the reason the index cannot be opened, which is all these tests need.
+    private func pool(threads: Int, poll: Duration) -> SearcherPool {
+        SearcherPool(
+            indexPath: FileManager.default.temporaryDirectory.path + "/no-index-" + UUID().uuidString,
+            threads: threads, limits: SearchLimits(), maxQueued: 64, poll: poll,
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+    }
+
+    /// Runs one job and returns which thread ran it.
+    private func threadName(of pool: SearcherPool) async -> String {
+        await withCheckedContinuation { continuation in
+            pool.submit({ _ in continuation.resume(returning: currentThreadName()) },
+                        refused: { error in continuation.resume(returning: "refused: \(error.message)") })
+        }
+    }
+
+    @Test(arguments: [Duration.zero, .microseconds(300)])
+    func requestsOneAtATimeStayOnOneThread(poll: Duration) async {
+        let pool = pool(threads: 4, poll: poll)
+        pool.start()
+        defer { pool.shutdown() }
+        var counts: [String: Int] = [:]
+        for _ in 0..<100 {
+            // As a daemon's client, whose next request takes a round trip through
+            // the socket: the thread that answered is back among the idle ones.
+            while pool.idleThreads < 4 { await Task.yield() }
+            counts[await threadName(of: pool), default: 0] += 1
+        }
+        // Spread out, as by one shared queue, all four would run some.
+        #expect(counts.count == 1, "spread over the threads: \(counts)")
+    }
+
+    @Test(arguments: [Duration.zero, .microseconds(300)])
+    func requestsAtOnceRunOnSeveralThreads(poll: Duration) async {
+        let pool = pool(threads: 3, poll: poll)
+        pool.start()
+        defer { pool.shutdown() }
+        // Each job waits for all three to have started: they finish only if
+        // three threads run them at once.
+        let started = Counter()
+        let names = await withTaskGroup(of: String.self) { group in
+            for _ in 0..<3 {
+                group.addTask {
+                    await withCheckedContinuation { continuation in
+                        pool.submit({ _ in
+                            started.value.add(1, ordering: .relaxed)
+                            let clock = ContinuousClock()
+                            let deadline = clock.now + .seconds(30)
+                            while started.value.load(ordering: .relaxed) < 3 && clock.now < deadline { Thread.sleep(forTimeInterval: 0.001) }
+                            continuation.resume(returning: currentThreadName())
+                        }, refused: { error in continuation.resume(returning: "refused: \(error.message)") })
+                    }
+                }
+            }
+            return await group.reduce(into: Set<String>()) { $0.insert($1) }
+        }
+        #expect(names.count == 3, "\(names)")
+        #expect(started.value.load(ordering: .relaxed) == 3)
+    }
+
+    @Test func queuedJobsFinishBeforeShutdownReturnsAndLaterOnesAreRefused() async {
+        let pool = pool(threads: 1, poll: .zero)
+        pool.start()
+        let ran = Counter()
+        for _ in 0..<20 {
+            pool.submit({ _ in
+                Thread.sleep(forTimeInterval: 0.001)
+                ran.value.add(1, ordering: .relaxed)
+            }, refused: { _ in })
+        }
+        pool.shutdown()
+        #expect(ran.value.load(ordering: .relaxed) == 20)
+        let refusal = await threadName(of: pool)
+        #expect(refusal == "refused: the daemon is shutting down")
+    }
+}
+
+private final class Counter: Sendable {
+    let value = Atomic<Int>(0)
+}
+
+/// Which thread this is.
+private func currentThreadName() -> String {
+    String(pthread_self())
+}
