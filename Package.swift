@@ -32,12 +32,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // Linux socket structs that Glibc's Swift module does not export.
-        .target(name: "CQuarrySocket"),
+        // What Glibc's Swift module hides behind _GNU_SOURCE.
+        .target(name: "CQuarryLinux"),
         .target(
             name: "QuarryServer",
             dependencies: [
-                "QuarryCore", "QuarryProtocol", "CQuarrySocket",
+                "QuarryCore", "QuarryProtocol", "CQuarryLinux",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,4 +1,4 @@
-import CQuarrySocket
+import CQuarryLinux
 import NIOCore
 
 /// Who is on the other end of a Unix socket, as the kernel says (SO_PEERCRED).

@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "CQuarrySocket.h"
+#include "CQuarryLinux.h"
 #include <sys/socket.h>
 
 _Static_assert(sizeof(struct ucred) == sizeof(cq_ucred), "cq_ucred must mirror struct ucred");

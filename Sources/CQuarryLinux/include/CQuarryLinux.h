@@ -1,5 +1,5 @@
-#ifndef CQUARRYSOCKET_H
-#define CQUARRYSOCKET_H
+#ifndef CQUARRYLINUX_H
+#define CQUARRYLINUX_H
 
 #include <stdint.h>
 #include <sys/types.h>
