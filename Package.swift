@@ -32,7 +32,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // What Glibc's Swift module hides behind _GNU_SOURCE.
+        // What Glibc's Swift module hides behind _GNU_SOURCE: SO_PEERCRED's struct, thread names.
         .target(name: "CQuarryLinux"),
         .target(
             name: "QuarryServer",

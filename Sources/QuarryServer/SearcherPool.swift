@@ -1,3 +1,4 @@
+import CQuarryLinux
 import Foundation
 import Logging
 import QuarryCore
@@ -65,9 +66,11 @@ final class SearcherPool: @unchecked Sendable {
         running = threadCount
         condition.unlock()
         for number in 0..<threadCount {
-            let thread = Thread { [self] in work(Worker()) }
-            thread.name = "quarry-searcher-\(number)"
-            thread.start()
+            Thread { [self] in
+                // Foundation on Linux passes a name set before start to no one.
+                cq_name_this_thread("searcher-\(number)")
+                work(Worker())
+            }.start()
         }
         condition.lock()
         while idle.count < threadCount && !stopping { condition.wait() }

@@ -17,7 +17,7 @@ import Testing
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
     }
 
-    /// Runs one job and returns which thread ran it.
+    /// Runs one job and returns the name of the thread that ran it.
     private func threadName(of pool: SearcherPool) async -> String {
         await withCheckedContinuation { continuation in
             pool.submit({ _ in continuation.resume(returning: currentThreadName()) },
@@ -39,6 +39,7 @@ import Testing
         }
         // Spread out, as by one shared queue, all four would run some.
         #expect(counts.count == 1, "spread over the threads: \(counts)")
+        #expect(counts.keys.allSatisfy { $0.hasPrefix("searcher-") }, "thread names: \(counts.keys)")
     }
 
     @Test(arguments: [Duration.zero, .microseconds(300)])
@@ -90,7 +91,8 @@ private final class Counter: Sendable {
     let value = Atomic<Int>(0)
 }
 
-/// Which thread this is.
+/// The calling thread's name as the kernel has it (what `top -H` shows).
 private func currentThreadName() -> String {
-    String(pthread_self())
+    let name = (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? ""
+    return name.trimmingCharacters(in: .newlines)
 }

@@ -16,4 +16,8 @@ typedef struct cq_ucred {
 int cq_sol_socket(void);
 int cq_so_peercred(void);
 
+/// Names the calling thread as `top -H`, `ps -L` and perf show it
+/// (pthread_setname_np). Linux keeps up to 15 bytes; a longer name is cut there.
+void cq_name_this_thread(const char *name);
+
 #endif
