@@ -49,25 +49,21 @@ import Testing
         defer { pool.shutdown() }
         // Each job waits for all three to have started: they finish only if
         // three threads run them at once.
-        let started = Counter()
+        let barrier = Barrier(parties: 3)
         let names = await withTaskGroup(of: String.self) { group in
             for _ in 0..<3 {
                 group.addTask {
                     await withCheckedContinuation { continuation in
                         pool.submit({ _ in
-                            started.value.add(1, ordering: .relaxed)
-                            let clock = ContinuousClock()
-                            let deadline = clock.now + .seconds(30)
-                            while started.value.load(ordering: .relaxed) < 3 && clock.now < deadline { Thread.sleep(forTimeInterval: 0.001) }
-                            continuation.resume(returning: currentThreadName())
+                            let all = barrier.arriveAndWait(seconds: 30)
+                            continuation.resume(returning: all ? currentThreadName() : "alone")
                         }, refused: { error in continuation.resume(returning: "refused: \(error.message)") })
                     }
                 }
             }
             return await group.reduce(into: Set<String>()) { $0.insert($1) }
         }
-        #expect(names.count == 3, "\(names)")
-        #expect(started.value.load(ordering: .relaxed) == 3)
+        #expect(names.count == 3 && !names.contains("alone"), "\(names)")
     }
 
     @Test func queuedJobsFinishBeforeShutdownReturnsAndLaterOnesAreRefused() async {
@@ -89,6 +85,29 @@ import Testing
 
 private final class Counter: Sendable {
     let value = Atomic<Int>(0)
+}
+
+/// Lets `parties` threads through once all of them have arrived.
+private final class Barrier: @unchecked Sendable {
+    // @unchecked: `arrived` is only touched under `condition`.
+    private let condition = NSCondition()
+    private let parties: Int
+    private var arrived = 0
+
+    init(parties: Int) { self.parties = parties }
+
+    /// Whether every party arrived within `seconds`.
+    func arriveAndWait(seconds: TimeInterval) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        arrived += 1
+        condition.broadcast()
+        let deadline = Date(timeIntervalSinceNow: seconds)
+        while arrived < parties {
+            if !condition.wait(until: deadline) { return arrived >= parties }
+        }
+        return true
+    }
 }
 
 /// The calling thread's name as the kernel has it (what `top -H` shows).
