@@ -64,7 +64,7 @@ let package = Package(
         .executableTarget(
             name: "quarry-bench",
             dependencies: [
-                "QuarryCore", "QuarryClient", "QuarryProtocol", "QuarryServer", "XapianKit",
+                "QuarryCore", "QuarryClient", "QuarryProtocol", "QuarryServer", "XapianKit", "CQuarryLinux",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

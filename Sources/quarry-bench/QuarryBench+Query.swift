@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import ArgumentParser
+import CQuarryLinux
 import Foundation
 import NIOPosix
 import QuarryClient
@@ -509,6 +510,8 @@ enum InProcessRunner {
             box.onComplete = { continuation.resume(returning: $0) }
             for number in 0..<threads {
                 let thread = Thread {
+                    // Named from the thread itself, as the daemon's are (SearcherPool.start).
+                    cq_name_this_thread("bench-search-\(number)")
                     var samples = WorkerSamples()
                     do throws(QuarryError) {
                         let searcher = try Searcher(indexPath: index, columns: columns)
@@ -533,7 +536,6 @@ enum InProcessRunner {
                     }
                     box.deliver(samples)
                 }
-                thread.name = "bench-searcher-\(number)"
                 thread.start()
             }
         }
