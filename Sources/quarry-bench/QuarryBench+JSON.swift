@@ -77,7 +77,7 @@ extension QuarryBench {
                 print("")
                 var table = TextTable(["step", "Quarry µs", "Foundation µs", "Foundation/Quarry"])
                 for (step, quarry, foundation) in rows {
-                    table.add([step, String(format: "%.2f", quarry), String(format: "%.2f", foundation), String(format: "%.1f×", foundation / quarry)])
+                    table.add([step, String(format: "%.2f", quarry), String(format: "%.2f", foundation), ratio(foundation, quarry)])
                 }
                 print(table.render())
             } catch let error as BenchError {
