@@ -6,7 +6,6 @@ import XapianKit
 /// `IndexSchema`. One builder per writer thread (it owns a term generator).
 final class DocumentBuilder {
     private let generator: TermGenerator
-    private let encoder = JSONEncoder()
     /// Whether comments get band keys (an index built with near-duplicate detection).
     private let nearDuplicates: Bool
 
@@ -78,7 +77,7 @@ final class DocumentBuilder {
             id: article.id, title: article.title, paragraphs: article.paragraphs, author: article.author,
             url: article.url, published: article.published?.iso, source: article.source, file: file,
             commentCount: article.comments.count, comments: [])
-        try document.setData(Array(encoder.encode(DocumentRecord.article(record))))
+        try document.setData(DocumentRecord.article(record).stored)
         return (idTerm, document)
     }
 
@@ -119,7 +118,7 @@ final class DocumentBuilder {
         let record = CommentRecord(
             id: id, article: article.id, articleTitle: article.title, author: comment.author,
             text: comment.text, published: comment.published?.iso, duplicates: nil)
-        try document.setData(Array(encoder.encode(DocumentRecord.comment(record))))
+        try document.setData(DocumentRecord.comment(record).stored)
         return (idTerm, document, DuplicateKeys(fingerprint: fingerprint, bands: bands))
     }
 }

@@ -196,21 +196,11 @@ extension SearchHit {
             json.member("url", url)
             if let duplicates {
                 json.key("duplicates")
-                json.object { json in
-                    json.member("accounts", duplicates.accounts)
-                    json.member("articles", duplicates.articles)
-                    json.member("copies", duplicates.copies)
-                }
+                duplicates.write(to: &json)
             }
             if let cluster {
                 json.key("cluster")
-                json.object { json in
-                    json.member("id", cluster.id)
-                    json.member("size", cluster.size)
-                    json.member("accounts", cluster.accounts)
-                    json.member("variants", cluster.variants)
-                    json.member("similarity", cluster.similarity)
-                }
+                cluster.write(to: &json)
             }
             json.member("collapsed", collapsed)
         }

@@ -52,4 +52,27 @@ import Testing
         #expect(try object(bytes) == object(JSONEncoder().encode(page)))
         #expect(try read(bytes) == page)
     }
+
+    /// The indexer stores every document's record with `JSONWriter`: what
+    /// `JSONEncoder` stored before must come back from it, through both readers.
+    @Test func storedRecordsAreWrittenAsJSONEncoderWritesThem() throws {
+        let text = "quote \" backslash \\ slash / newline \n tab \t nul \u{0} é 中文 👍"
+        let comment = CommentRecord(id: "a/b#2", article: "a/b", articleTitle: text, author: "Ann / \"Bee\"", text: text,
+                                    published: "2024-03-01T10:00:00Z", duplicates: DuplicateInfo(accounts: 2, articles: 1, copies: 3),
+                                    cluster: ClusterInfo(id: "c", size: 5, accounts: 2, variants: 3, similarity: 0.1 + 0.2))
+        let records: [DocumentRecord] = [
+            .comment(comment),
+            .comment(CommentRecord(id: "x#1", article: "x", articleTitle: "", author: "", text: "", published: nil, duplicates: nil)),
+            .article(ArticleRecord(id: "a/b", title: text, paragraphs: [text, "", "two"], author: "Ann", url: "https://example.org/a?b=1",
+                                   published: "2024-03-01", source: "Wire", file: "a/b.txt", commentCount: 7, comments: [comment])),
+            .article(ArticleRecord(id: "c", title: "t", paragraphs: [], author: nil, url: nil, published: nil, source: nil,
+                                   file: "c.jsonl", commentCount: 0, comments: [])),
+        ]
+        for record in records {
+            let bytes = record.stored
+            #expect(try object(bytes) == object(JSONEncoder().encode(record)))
+            #expect(try DocumentRecord(stored: bytes) == record)
+            #expect(try JSONDecoder().decode(DocumentRecord.self, from: Data(bytes)) == record)
+        }
+    }
 }
