@@ -87,10 +87,11 @@ final class CoordinationMaintainer {
     private var nodes: [Fingerprint: Node] = [:]
     /// The sum of `nodes`' `bytes`.
     private var nodeBytes = 0
-    /// The texts holding each band, less those already placed in a component.
-    private var bandMembers: [UInt64: [Fingerprint]] = [:]
-    /// Fingerprints in `bandMembers`, plus one a band.
-    private var bandMemberCount = 0
+    /// For each band looked at, its texts joined by similar pairs within it
+    /// (`groups(inBand:)`): only groups of two or more, so most bands hold none.
+    private var bandGroups: [UInt64: [[Fingerprint]]] = [:]
+    /// Fingerprints in `bandGroups`, plus one a band.
+    private var bandGroupCount = 0
     private var documentFingerprints: [DocumentID: Fingerprint] = [:]
     /// The caches' bounds, shared by maintainers that run side by side so that
     /// memory does not grow with threads. Emptying a cache costs rereads: at
@@ -98,7 +99,7 @@ final class CoordinationMaintainer {
     /// 1,080,000, and a text read again costs its document's data, decoded and
     /// shingled (docs/PERFORMANCE.md, sixth session, has what these cost and gave).
     static let nodeByteBound = 256 << 20
-    static let bandMemberBound = 1_000_000
+    static let bandGroupBound = 1_000_000
     static let documentFingerprintBound = 2_000_000
     /// Texts already placed in a component in this recount: not looked at
     /// again, as a seed or as a candidate in a band. Emptying it costs only work
@@ -108,7 +109,7 @@ final class CoordinationMaintainer {
     private var done = Set<Fingerprint>()
     private static let doneBound = 8_000_000
     /// This maintainer's part of the bounds.
-    private let limits: (nodeBytes: Int, bandMembers: Int, documentFingerprints: Int, done: Int)
+    private let limits: (nodeBytes: Int, bandGroups: Int, documentFingerprints: Int, done: Int)
 
     /// Which texts hold each band; nil without near-duplicate detection.
     private let bands: BandReader?
@@ -127,7 +128,7 @@ final class CoordinationMaintainer {
          write: @escaping (DocumentID, Document) throws -> Void, settled: @escaping ([Fingerprint]) throws -> Void = { _ in },
          claim: @escaping ([Fingerprint]) throws -> Bool = { _ in true }) {
         func part(_ bound: Int) -> Int { Int(Double(bound) * share) }
-        limits = (part(Self.nodeByteBound), part(Self.bandMemberBound), part(Self.documentFingerprintBound), part(Self.doneBound))
+        limits = (part(Self.nodeByteBound), part(Self.bandGroupBound), part(Self.documentFingerprintBound), part(Self.doneBound))
         self.database = database
         self.threshold = threshold
         self.bands = bands
@@ -173,9 +174,9 @@ final class CoordinationMaintainer {
             nodes = [:]
             nodeBytes = 0
         }
-        if bandMemberCount > limits.bandMembers {
-            bandMembers = [:]
-            bandMemberCount = 0
+        if bandGroupCount > limits.bandGroups {
+            bandGroups = [:]
+            bandGroupCount = 0
         }
         if documentFingerprints.count > limits.documentFingerprints { documentFingerprints = [:] }
         if mine { try settled(component.map(\.fingerprint)) }
@@ -213,30 +214,75 @@ final class CoordinationMaintainer {
         while next < component.count {
             let current = component[next]
             next += 1
-            guard let threshold, let bands, let shingles = current.shingles else { continue }
+            guard let threshold, let bands, current.shingles != nil else { continue }
             for band in current.bands {
                 guard repeats?.mayRepeat(band: band) ?? true else { continue }
-                // A text already placed in an earlier component is not similar to this one,
-                // or it would have been placed here. Those placed in this one leave the
-                // list, so a cluster of thousands of near-identical texts does not
-                // rescan them from every member.
-                var remaining: [Fingerprint] = []
-                for fingerprint in try fingerprints(inBand: band, from: bands) where !inComponent.contains(fingerprint) && !done.contains(fingerprint) {
-                    guard let candidate = try node(fingerprint), let other = candidate.shingles,
-                          Self.mayReach(threshold, shingles.count, other.count),
-                          NearDuplicates.jaccard(sorted: shingles, other) >= threshold
-                    else {
-                        remaining.append(fingerprint)
-                        continue
-                    }
+                // The texts this band joins to the current one are all in this component
+                // (the component is closed under similar pairs); a text already placed in
+                // an earlier component is not among them, or this one would be there too.
+                guard let group = try groups(inBand: band, from: bands, threshold: threshold).first(where: { $0.contains(current.fingerprint) })
+                else { continue }
+                for fingerprint in group where !inComponent.contains(fingerprint) && !done.contains(fingerprint) {
+                    guard let candidate = try node(fingerprint) else { continue }
                     inComponent.insert(fingerprint)
                     component.append(candidate)
                 }
-                bandMemberCount += remaining.count - (bandMembers[band]?.count ?? 0)
-                bandMembers[band] = remaining
             }
         }
         return component
+    }
+
+    /// The texts holding `band`, joined by their similar pairs into groups
+    /// (connected components of the band's pairs at or above `threshold`);
+    /// groups of one are left out. Worked out once a band, and cached.
+    ///
+    /// The band's texts are compared here, side by side, rather than from each
+    /// text in turn through the caches. A band of a frequent word pair can hold
+    /// thousands of unrelated texts (4,203 in the 100,000-article corpus, where
+    /// 4 bands hold more than half of the 24.6 million pairs), and reaching each
+    /// of them through the caches, from every text of the band, cost a third of
+    /// the recount in cache misses (docs/PERFORMANCE.md, thirteenth session).
+    private func groups(inBand band: UInt64, from bands: BandReader, threshold: Double) throws -> [[Fingerprint]] {
+        if let cached = bandGroups[band] { return cached }
+        var fingerprints: [Fingerprint] = [], shingles: [[UInt64]] = [], counts: [Int] = []
+        for text in try bands.texts(inBand: band) {
+            let fingerprint = Fingerprint(value: text)
+            // A text placed in an earlier component is similar to none of the rest
+            // (they would be in that component), and is no longer cached: not read again.
+            guard !done.contains(fingerprint), let textShingles = try node(fingerprint)?.shingles else { continue }
+            fingerprints.append(fingerprint)
+            shingles.append(textShingles)
+            counts.append(textShingles.count)
+        }
+        // Breadth first from each text not yet in a group, as `component` does
+        // across bands. A text joined leaves `open`, so a band of thousands of
+        // near-identical texts is one pass, not one a text.
+        var groups: [[Fingerprint]] = []
+        var open = Array(fingerprints.indices.reversed())
+        while let seed = open.popLast() {
+            var group = [seed]
+            var next = 0
+            while next < group.count, !open.isEmpty {
+                let member = group[next]
+                next += 1
+                var kept = 0
+                for index in open.indices {
+                    let candidate = open[index]
+                    if Self.mayReach(threshold, counts[member], counts[candidate]),
+                       NearDuplicates.jaccard(sorted: shingles[member], shingles[candidate]) >= threshold {
+                        group.append(candidate)
+                    } else {
+                        open[kept] = candidate
+                        kept += 1
+                    }
+                }
+                open.removeLast(open.count - kept)
+            }
+            if group.count > 1 { groups.append(group.map { fingerprints[$0] }) }
+        }
+        bandGroups[band] = groups
+        bandGroupCount += groups.reduce(1) { $0 + $1.count }
+        return groups
     }
 
     /// Whether two shingle sets of these sizes can reach `threshold`: the
@@ -246,15 +292,6 @@ final class CoordinationMaintainer {
     /// never refuses a pair `jaccard` would accept.
     private static func mayReach(_ threshold: Double, _ a: Int, _ b: Int) -> Bool {
         max(a, b) == 0 || Double(min(a, b)) / Double(max(a, b)) >= threshold
-    }
-
-    private func fingerprints(inBand band: UInt64, from bands: BandReader) throws -> [Fingerprint] {
-        if let cached = bandMembers[band] { return cached }
-        let result = try bands.texts(inBand: band).map(Fingerprint.init(value:))
-        bandMembers[band] = result
-        // The key counts too: a band left with no text (all placed) is still kept.
-        bandMemberCount += result.count + 1
-        return result
     }
 
     /// Nil for a document without a well-formed fingerprint (not a comment):
