@@ -70,10 +70,10 @@ final class CoordinationMaintainer {
         /// (tens of shingles to thousands), so the cache is bounded by this.
         var bytes: Int { 160 + 8 * (shingles?.count ?? 0) + 4 * documents.count }
 
-        init(fingerprint: Fingerprint, documents: [DocumentID], shingles: Set<UInt64>?) {
+        init(fingerprint: Fingerprint, documents: [DocumentID], shingles: [UInt64]?) {
             self.fingerprint = fingerprint
             self.documents = documents
-            self.shingles = shingles?.sorted()
+            self.shingles = shingles
         }
     }
 
@@ -312,7 +312,7 @@ final class CoordinationMaintainer {
         if threshold != nil, case .comment(let comment)? = try? DocumentRecord(stored: try database.document(unchecked: first).data()) {
             text = comment.text
         }
-        let node = Node(fingerprint: fingerprint, documents: documents, shingles: text.flatMap { NearDuplicates.shingles(of: $0) })
+        let node = Node(fingerprint: fingerprint, documents: documents, shingles: text.flatMap { NearDuplicates.sortedShingles(ofNormalised: CommentFingerprint.normalise($0)) })
         nodes[fingerprint] = node
         nodeBytes += node.bytes
         return node

@@ -105,7 +105,7 @@ final class DocumentBuilder {
         try document.setValue(S.kind, DocumentKind.comment.rawValue)
         try document.setValue(S.fingerprint, fingerprint)
         try document.setValue(S.id, id)
-        let bands = nearDuplicates ? NearDuplicates.shingles(ofNormalised: normalised).map { NearDuplicates.bandKeys($0) } ?? [] : []
+        let bands = nearDuplicates ? NearDuplicates.sortedShingles(ofNormalised: normalised).map { NearDuplicates.bandKeys(distinct: $0) } ?? [] : []
         // A comment alone with its text until CoordinationMaintainer, at the end
         // of the run, counts the copies and finds the clusters.
         try document.setValue(S.accounts, number: 1)

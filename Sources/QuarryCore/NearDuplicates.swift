@@ -43,6 +43,48 @@ public enum NearDuplicates {
         return result
     }
 
+    /// `shingles(ofNormalised:)` as a sorted array without repeats, the form
+    /// `bandKeys(distinct:)` and `jaccard(sorted:_:)` take. The indexer and the
+    /// recount make one for every comment: for ASCII text (nearly all) the words
+    /// are found and hashed in the text's bytes, with no substring a word and no
+    /// set. Other text goes through `split`, whose words are grapheme clusters.
+    static func sortedShingles(ofNormalised text: String) -> [UInt64]? {
+        var text = text
+        let ascii = text.withUTF8 { bytes -> [UInt64]?? in
+            var words: [Range<Int>] = []
+            var index = 0
+            while index < bytes.count {
+                if bytes[index] >= 0x80 { return .none }
+                if bytes[index] == UInt8(ascii: " ") {
+                    index += 1
+                    continue
+                }
+                let start = index
+                while index < bytes.count, bytes[index] != UInt8(ascii: " ") {
+                    if bytes[index] >= 0x80 { return .none }
+                    index += 1
+                }
+                words.append(start..<index)
+            }
+            guard words.count >= shingleSize else { return .some(nil) }
+            var result: [UInt64] = []
+            result.reserveCapacity(words.count - shingleSize + 1)
+            for start in 0...(words.count - shingleSize) {
+                var hasher = FNV1a64()
+                for offset in 0..<shingleSize {
+                    if offset > 0 { hasher.combine(CollectionOfOne(UInt8(ascii: " "))) }
+                    hasher.combine(UnsafeBufferPointer(rebasing: bytes[words[start + offset]]))
+                }
+                result.append(hasher.value)
+            }
+            result.sort()
+            result.removeConsecutiveDuplicates()
+            return .some(result)
+        }
+        if case .some(let shingles) = ascii { return shingles }
+        return shingles(ofNormalised: text)?.sorted()
+    }
+
     /// Shingles of a raw comment text (normalised first).
     public static func shingles(of text: String) -> Set<UInt64>? {
         shingles(ofNormalised: CommentFingerprint.normalise(text))
@@ -108,8 +150,8 @@ public enum NearDuplicates {
 
     /// The band keys of a raw comment text; empty when it is too short to shingle.
     public static func bandKeys(of text: String) -> [UInt64] {
-        guard let shingles = shingles(of: text) else { return [] }
-        return bandKeys(shingles)
+        guard let shingles = sortedShingles(ofNormalised: CommentFingerprint.normalise(text)) else { return [] }
+        return bandKeys(distinct: shingles)
     }
 
     /// |a ∩ b| / |a ∪ b|; 1 for two empty sets.

@@ -338,4 +338,20 @@ func pairScores(predicted: [Set<String>], truth: [Set<String>], sameText: (Strin
         let other = try #require(NearDuplicates.shingles(of: "The referee lost control of this match in the first ten minutes."))
         #expect(Set(NearDuplicates.bandKeys(a)).isDisjoint(with: NearDuplicates.bandKeys(other)))
     }
+
+    /// The indexer and the recount shingle ASCII text in its bytes: the
+    /// shingles, and so the band keys a band store already holds, must be the
+    /// ones the general rule makes, for every kind of text.
+    @Test(arguments: [
+        "These sanctions only hurt ordinary people, not the leaders who deserve them.",
+        "the the the the of the the the",
+        "Agreed!", "two words", "  spaced   out\ttext\n with-dash ",
+        "Ça coûte cher, très cher", "ना है करना ा ि", "中文 评论 中文 评论", "e\u{301}te\u{301} e\u{301}te\u{301}", "👍 👍 ok 👍",
+    ])
+    func shinglesFromBytesAreTheGeneralRules(text: String) {
+        let normalised = CommentFingerprint.normalise(text)
+        #expect(NearDuplicates.sortedShingles(ofNormalised: normalised) == NearDuplicates.shingles(ofNormalised: normalised)?.sorted())
+        #expect(NearDuplicates.bandKeys(of: text) == NearDuplicates.shingles(of: text).map { NearDuplicates.bandKeys($0) } ?? [])
+    }
 }
+
