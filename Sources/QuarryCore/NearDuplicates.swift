@@ -49,24 +49,21 @@ public enum NearDuplicates {
     /// are found and hashed in the text's bytes, with no substring a word and no
     /// set. Other text goes through `split`, whose words are grapheme clusters.
     static func sortedShingles(ofNormalised text: String) -> [UInt64]? {
+        guard text.utf8.allSatisfy({ $0 < 0x80 }) else { return shingles(ofNormalised: text)?.sorted() }
         var text = text
-        let ascii = text.withUTF8 { bytes -> [UInt64]?? in
+        return text.withUTF8 { bytes in
             var words: [Range<Int>] = []
             var index = 0
             while index < bytes.count {
-                if bytes[index] >= 0x80 { return .none }
-                if bytes[index] == UInt8(ascii: " ") {
+                guard bytes[index] != UInt8(ascii: " ") else {
                     index += 1
                     continue
                 }
                 let start = index
-                while index < bytes.count, bytes[index] != UInt8(ascii: " ") {
-                    if bytes[index] >= 0x80 { return .none }
-                    index += 1
-                }
+                while index < bytes.count, bytes[index] != UInt8(ascii: " ") { index += 1 }
                 words.append(start..<index)
             }
-            guard words.count >= shingleSize else { return .some(nil) }
+            guard words.count >= shingleSize else { return nil }
             var result: [UInt64] = []
             result.reserveCapacity(words.count - shingleSize + 1)
             for start in 0...(words.count - shingleSize) {
@@ -79,10 +76,8 @@ public enum NearDuplicates {
             }
             result.sort()
             result.removeConsecutiveDuplicates()
-            return .some(result)
+            return result
         }
-        if case .some(let shingles) = ascii { return shingles }
-        return shingles(ofNormalised: text)?.sorted()
     }
 
     /// Shingles of a raw comment text (normalised first).

@@ -19,7 +19,7 @@ extension DocumentRecord {
         return json.bytes
     }
 
-    public func write(to json: inout JSONWriter) {
+    func write(to json: inout JSONWriter) {
         json.object { json in
             switch self {
             case .article(let article):
@@ -36,7 +36,7 @@ extension DocumentRecord {
 }
 
 extension ArticleRecord {
-    public func write(to json: inout JSONWriter) {
+    func write(to json: inout JSONWriter) {
         json.object { json in
             json.member("id", id)
             json.member("title", title)
@@ -55,7 +55,7 @@ extension ArticleRecord {
 }
 
 extension CommentRecord {
-    public func write(to json: inout JSONWriter) {
+    func write(to json: inout JSONWriter) {
         json.object { json in
             json.member("id", id)
             json.member("article", article)
