@@ -258,7 +258,7 @@ final class CoordinationMaintainer {
         // across bands. A text joined leaves `open`, so a band of thousands of
         // near-identical texts is one pass, not one a text.
         var groups: [[Fingerprint]] = []
-        var open = Array(fingerprints.indices.reversed())
+        var open = Array(fingerprints.indices)
         while let seed = open.popLast() {
             var group = [seed]
             var next = 0

@@ -107,7 +107,7 @@ public enum NearDuplicates {
         return (minima, sources)
     }
 
-    /// The band keys of a shingle set: one per band of its MinHash signature,
+    /// The band keys of a set of shingles: one per band of its MinHash signature,
     /// except a band whose rows all come from one shingle, in a text of three
     /// shingles or more. A key is the band number (5 bits) above 40 bits of
     /// the band's hash; `BandStore` lists the texts of each.
@@ -119,12 +119,9 @@ public enum NearDuplicates {
     /// 10,000-article corpus), and the clustering pass compared each with all
     /// the others, quadratic in the corpus. A near-duplicate shares many other
     /// bands; a text of one or two shingles has few others, so keeps them all.
-    public static func bandKeys(_ shingles: Set<UInt64>) -> [UInt64] {
-        bandKeys(distinct: shingles)
-    }
-
-    /// `bandKeys` of shingles held without repeats in any collection (the
-    /// recount keeps them as a sorted array): the minima do not depend on order.
+    /// The shingles may come in any collection without repeats (the indexer
+    /// and the recount hold them as a sorted array): the minima do not depend
+    /// on order.
     static func bandKeys(distinct shingles: some Collection<UInt64>) -> [UInt64] {
         let (minima, sources) = minHashes(shingles)
         var keys: [UInt64] = []

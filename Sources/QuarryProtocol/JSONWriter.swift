@@ -1,8 +1,9 @@
-/// Writes JSON straight into bytes, for the one reply that is on every hot
-/// path: a search page. `JSONEncoder` builds a tree of boxed values first and
-/// was the daemon's largest cost after Xapian itself; this writes the same
-/// JSON (the same keys, nil optionals left out, numbers as Swift prints them)
-/// in one pass. Tests check that both decode to the same value.
+/// Writes JSON straight into bytes, for what is on a hot path: a search page
+/// (every reply of the daemon's busiest method) and a document's stored
+/// record (every document the indexer writes). `JSONEncoder` builds a tree of
+/// boxed values first and was the daemon's largest cost after Xapian itself;
+/// this writes the same JSON (the same keys, nil optionals left out, numbers
+/// as Swift prints them) in one pass. Tests check that both decode to the same value.
 public struct JSONWriter {
     public private(set) var bytes: [UInt8] = []
     /// Whether the object or array being written needs a comma before its next member.

@@ -333,10 +333,10 @@ func pairScores(predicted: [Set<String>], truth: [Set<String>], sameText: (Strin
         #expect(abs(estimate - exact) < 0.2)
         #expect(NearDuplicates.signature(a) == NearDuplicates.signature(a))
         // Similar texts share bands; unrelated ones almost never do.
-        let shared = Set(NearDuplicates.bandKeys(a)).intersection(NearDuplicates.bandKeys(b))
+        let shared = Set(NearDuplicates.bandKeys(distinct: a)).intersection(NearDuplicates.bandKeys(distinct: b))
         #expect(!shared.isEmpty)
         let other = try #require(NearDuplicates.shingles(of: "The referee lost control of this match in the first ten minutes."))
-        #expect(Set(NearDuplicates.bandKeys(a)).isDisjoint(with: NearDuplicates.bandKeys(other)))
+        #expect(Set(NearDuplicates.bandKeys(distinct: a)).isDisjoint(with: NearDuplicates.bandKeys(distinct: other)))
     }
 
     /// The indexer and the recount shingle ASCII text in its bytes: the
@@ -351,7 +351,7 @@ func pairScores(predicted: [Set<String>], truth: [Set<String>], sameText: (Strin
     func shinglesFromBytesAreTheGeneralRules(text: String) {
         let normalised = CommentFingerprint.normalise(text)
         #expect(NearDuplicates.sortedShingles(ofNormalised: normalised) == NearDuplicates.shingles(ofNormalised: normalised)?.sorted())
-        #expect(NearDuplicates.bandKeys(of: text) == NearDuplicates.shingles(of: text).map { NearDuplicates.bandKeys($0) } ?? [])
+        #expect(NearDuplicates.bandKeys(of: text) == NearDuplicates.shingles(of: text).map { NearDuplicates.bandKeys(distinct: $0) } ?? [])
     }
 }
 

@@ -3,9 +3,10 @@ import QuarryCore
 import QuarryProtocol
 import Testing
 
-/// The daemon writes search pages with `JSONWriter`, everything else with
-/// `JSONEncoder`: both must give clients the same JSON. QuarryClient reads
-/// them with `JSONReader`, and must get what `JSONDecoder` gets.
+/// The daemon writes search pages, and the indexer stored records, with
+/// `JSONWriter`; everything else is written with `JSONEncoder`: both must give
+/// the same JSON. QuarryClient reads pages with `JSONReader`, and must get
+/// what `JSONDecoder` gets.
 @Suite struct JSONWriterTests {
     func written(_ page: SearchResponse) -> [UInt8] {
         var json = JSONWriter()
